@@ -1,0 +1,72 @@
+"""scriptflow: guided troubleshooting scripts that never ask a customer twice.
+
+The public API is small and imported lazily, so ``scriptflow lint`` starts fast.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AnswerError",
+    "ConflictError",
+    "CorruptSessionError",
+    "Library",
+    "LibraryError",
+    "LintReport",
+    "Problem",
+    "ResumeError",
+    "ScriptNotFoundError",
+    "ScriptflowError",
+    "SessionError",
+    "StoreError",
+    "__version__",
+    "lint",
+    "load_library",
+]
+
+_WHERE = {
+    "AnswerError": "errors",
+    "ConflictError": "errors",
+    "CorruptSessionError": "errors",
+    "LibraryError": "errors",
+    "ResumeError": "errors",
+    "ScriptNotFoundError": "errors",
+    "ScriptflowError": "errors",
+    "SessionError": "errors",
+    "StoreError": "errors",
+    "LintReport": "problems",
+    "Problem": "problems",
+    "Library": "library",
+    "load_library": "library",
+    "lint": "checks.runner",
+}
+
+if TYPE_CHECKING:
+    from .checks.runner import lint
+    from .errors import (
+        AnswerError,
+        ConflictError,
+        CorruptSessionError,
+        LibraryError,
+        ResumeError,
+        ScriptflowError,
+        ScriptNotFoundError,
+        SessionError,
+        StoreError,
+    )
+    from .library import Library, load_library
+    from .problems import LintReport, Problem
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _WHERE.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'scriptflow' has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(f".{module_name}", __name__), name)
+    globals()[name] = value
+    return value

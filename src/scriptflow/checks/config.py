@@ -1,0 +1,78 @@
+"""``[tool.scriptflow.lint]`` in the nearest pyproject.toml."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from typing import Any
+
+from ..codes import CODES, NAMES
+from ..errors import ScriptflowError
+from .context import LintConfig
+
+
+class ConfigError(ScriptflowError):
+    """The lint configuration cannot be used; the message says where and why."""
+
+
+def find_pyproject(start: str) -> str | None:
+    folder = os.path.abspath(start)
+    if os.path.isfile(folder):
+        folder = os.path.dirname(folder)
+    while True:
+        candidate = os.path.join(folder, "pyproject.toml")
+        if os.path.isfile(candidate):
+            return candidate
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return None
+        folder = parent
+
+
+def _code(value: Any, where: str) -> str:
+    text = str(value).strip()
+    code = NAMES.get(text, text.upper())
+    if code not in CODES:
+        raise ConfigError(f"{where}: unknown rule {value!r} (codes are SF100…SF501, "
+                          "or names such as 'unreachable-node')")
+    return code
+
+
+def config_from_table(table: dict[str, Any], where: str) -> LintConfig:
+    config = LintConfig()
+    unknown = set(table) - {"ignore", "severity", "max-questions"}
+    if unknown:
+        raise ConfigError(f"{where}: unknown setting(s) {', '.join(sorted(unknown))} "
+                          "(allowed: ignore, severity, max-questions)")
+    ignore = table.get("ignore", [])
+    if not isinstance(ignore, list):
+        raise ConfigError(f"{where}: ignore must be a list of codes, e.g. [\"SF403\"]")
+    config.ignore = frozenset(_code(c, where) for c in ignore)
+    severity = table.get("severity", {})
+    if not isinstance(severity, dict):
+        raise ConfigError(f"{where}: severity must be a table, e.g. {{SF301 = \"error\"}}")
+    for key, level in severity.items():
+        if level not in ("error", "warning", "off"):
+            raise ConfigError(f"{where}: severity of {key} must be error, warning or off")
+        config.severity[_code(key, where)] = level
+    limit = table.get("max-questions", 15)
+    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
+        raise ConfigError(f"{where}: max-questions must be a whole number of at least 1")
+    config.max_questions = limit
+    return config
+
+
+def load_config(start: str) -> tuple[LintConfig, str | None]:
+    """The configuration in force for paths under ``start``, and the file it came from."""
+    path = find_pyproject(start)
+    if path is None:
+        return LintConfig(), None
+    try:
+        with open(path, "rb") as handle:
+            data = tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    table = data.get("tool", {}).get("scriptflow", {}).get("lint")
+    if table is None:
+        return LintConfig(), None
+    return config_from_table(table, f"{path} [tool.scriptflow.lint]"), path

@@ -1,0 +1,87 @@
+"""What every rule can look at: the scripts of the library and quick lookups over them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from ..codes import make_problem
+from ..format.model import Fact, Node, Script
+from ..format.yamlload import Document, Mark
+from ..problems import Problem
+
+NodeKey = tuple[str, str]  # (script id, node id)
+
+
+@dataclass(slots=True)
+class LintConfig:
+    """``[tool.scriptflow.lint]``: codes to ignore, severity overrides, limits."""
+
+    ignore: frozenset[str] = frozenset()
+    severity: dict[str, str] = field(default_factory=dict)
+    max_questions: int = 15
+
+
+@dataclass
+class LintContext:
+    scripts: dict[str, Script]  # one per id: the first file that declared it
+    all_scripts: list[Script]  # every script built, duplicates included
+    documents: dict[str, Document]
+    config: LintConfig
+    memo: dict[str, object] = field(default_factory=dict)  # results shared between rules
+
+    def problem(self, code: str, script: Script, mark: Mark | None, message: str, *,
+                node: str | None = None, hint: str = "") -> Problem:
+        line, column = mark if mark is not None else (1, 1)
+        return make_problem(code, script.path, line, column, message, hint=hint,
+                            script=script.id, node=node)
+
+    @cached_property
+    def facts_by_key(self) -> dict[str, list[Fact]]:
+        found: dict[str, list[Fact]] = {}
+        for script in self.scripts.values():
+            for fact in script.facts.values():
+                found.setdefault(fact.key, []).append(fact)
+        return found
+
+    def fact(self, script: Script, key: str | None) -> Fact | None:
+        return script.facts.get(key) if key is not None else None
+
+    def target_entry(self, node: Node) -> NodeKey | None:
+        """The node a handoff or call leads to, when it exists."""
+        target = self.scripts.get(node.target_script or "")
+        if target is None:
+            return None
+        entry = node.target_node or target.start
+        return (target.id, entry) if entry in target.nodes else None
+
+    @cached_property
+    def intra_adjacency(self) -> dict[str, dict[str, list[str]]]:
+        """Per script: node → nodes it can go to inside that script (known targets only)."""
+        result: dict[str, dict[str, list[str]]] = {}
+        for script in self.scripts.values():
+            adj: dict[str, list[str]] = {}
+            for node in script.nodes.values():
+                seen: list[str] = []
+                for target, _label, _mark in node.targets():
+                    if target in script.nodes and target not in seen:
+                        seen.append(target)
+                adj[node.id] = seen
+            result[script.id] = adj
+        return result
+
+    @cached_property
+    def external_entries(self) -> dict[str, set[str]]:
+        """Per script: nodes other than start that a handoff or call enters."""
+        result: dict[str, set[str]] = {}
+        for script in self.scripts.values():
+            for node in script.nodes.values():
+                if node.type in ("handoff", "call") and node.target_node:
+                    entry = self.target_entry(node)
+                    if entry is not None:
+                        result.setdefault(entry[0], set()).add(entry[1])
+        return result
+
+    def has_unknown_target(self, script: Script, node: Node) -> bool:
+        return any(t not in script.nodes and t not in script.broken_nodes
+                   for t, _l, _m in node.targets())

@@ -1,0 +1,127 @@
+"""The lint pipeline: documents → schema → model → rules → configured report."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+
+from ..codes import make_problem
+from ..format.model import Script, build_script
+from ..format.reader import find_script_files, read_document
+from ..format.schema import validate
+from ..format.yamlload import Document
+from ..problems import LintReport, Problem
+from . import rules_flow, rules_refs  # noqa: F401 - importing registers the rules
+from .context import LintConfig, LintContext
+from .registry import RULES
+
+SUPPORTED_FORMATS = (1,)
+
+
+def _format_version(doc: Document) -> list[Problem]:
+    data = doc.data
+    if "scriptflow" not in data:
+        return [make_problem("SF103", doc.path, 1, 1, "missing `scriptflow: 1` (the format "
+                             "version) at the top of the script",
+                             hint="add `scriptflow: 1` as the first line")]
+    version = data["scriptflow"]
+    if isinstance(version, bool) or version not in SUPPORTED_FORMATS:
+        line, column = doc.mark(("scriptflow",))
+        return [make_problem("SF103", doc.path, line, column,
+                             f"format version {version!r} is not supported (this scriptflow "
+                             f"reads format {', '.join(map(str, SUPPORTED_FORMATS))})",
+                             hint="write `scriptflow: 1`")]
+    return []
+
+
+def check_document(doc: Document) -> tuple[Script | None, list[Problem]]:
+    """Everything that can be said about one file on its own, and its model."""
+    problems = list(doc.problems)
+    if doc.data is None:
+        if not problems:
+            problems.append(make_problem("SF101", doc.path, 1, 1, "the file is empty; a script "
+                                         "is a mapping that starts with `scriptflow: 1`"))
+        return None, problems
+    if not isinstance(doc.data, dict):
+        problems.append(make_problem("SF101", doc.path, 1, 1, "a script is a mapping of keys "
+                                     "(scriptflow, id, start, facts, nodes), not a "
+                                     f"{type(doc.data).__name__}"))
+        return None, problems
+    version_problems = _format_version(doc)
+    if version_problems:
+        return None, problems + version_problems
+    schema_problems, broken = validate(doc)
+    problems += schema_problems
+    script, model_problems = build_script(doc, broken)
+    return script, problems + model_problems
+
+
+def check_scripts(documents: Sequence[Document], scripts: Sequence[Script],
+                  config: LintConfig) -> tuple[LintContext, list[Problem]]:
+    """Library-wide rules over built scripts."""
+    unique: dict[str, Script] = {}
+    for script in scripts:
+        unique.setdefault(script.id, script)
+    ctx = LintContext(unique, list(scripts), {d.path: d for d in documents}, config)
+    problems: list[Problem] = []
+    for code, registered in RULES.items():
+        if registered.check is None or code in config.ignore:
+            continue
+        if config.severity.get(code) == "off":
+            continue
+        problems.extend(registered.check(ctx))
+    return ctx, problems
+
+
+def _node_line(ctx: LintContext | None, doc: Document, problem: Problem) -> int | None:
+    if problem.node is None:
+        return None
+    return doc.key_mark(("nodes", problem.node))[0]
+
+
+def configure(problems: Iterable[Problem], config: LintConfig,
+              documents: dict[str, Document]) -> list[Problem]:
+    """Apply ignores (configured and inline) and severity overrides; sort by place."""
+    kept: list[Problem] = []
+    for problem in problems:
+        if problem.code in config.ignore or config.severity.get(problem.code) == "off":
+            continue
+        doc = documents.get(problem.path)
+        if doc is not None and doc.ignores:
+            lines = {problem.line}
+            node_line = _node_line(None, doc, problem)
+            if node_line is not None:
+                lines.add(node_line)
+            if any(problem.code in doc.ignores.get(line, ()) for line in lines):
+                continue
+        level = config.severity.get(problem.code)
+        if level in ("error", "warning") and level != problem.severity:
+            problem = replace(problem, severity=level)  # type: ignore[arg-type]
+        kept.append(problem)
+    kept.sort(key=Problem.sort_key)
+    return kept
+
+
+def lint_documents(documents: Sequence[Document],
+                   config: LintConfig | None = None) -> tuple[LintReport, LintContext]:
+    config = config or LintConfig()
+    problems: list[Problem] = []
+    scripts: list[Script] = []
+    for doc in documents:
+        script, found = check_document(doc)
+        problems += found
+        if script is not None:
+            scripts.append(script)
+    ctx, library_problems = check_scripts(documents, scripts, config)
+    problems += library_problems
+    report = LintReport(configure(problems, config, ctx.documents), files=len(documents))
+    return report, ctx
+
+
+def lint(paths: Iterable[str | os.PathLike[str]], config: LintConfig | None = None
+         ) -> LintReport:
+    """Lint every script under ``paths``; raises ``MissingPathError`` for a missing path."""
+    documents = [read_document(p) for p in find_script_files(paths)]
+    report, _ctx = lint_documents(documents, config)
+    return report

@@ -1,0 +1,173 @@
+"""``scriptflow`` command line: a thin layer over the library's pipeline.
+
+Exit status: 0 success, 1 problems found (lint errors, failed tests), 2 usage error or
+unreadable path.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+
+Command = Callable[[argparse.Namespace], int]
+
+
+def _fail(message: str, code: int = EXIT_USAGE) -> int:
+    sys.stderr.write(f"scriptflow: {message}\n")
+    return code
+
+
+def cmd_lint(args: argparse.Namespace) -> int:
+    from ..checks.config import ConfigError, config_from_table, load_config
+    from ..checks.runner import lint_documents
+    from ..format.reader import MissingPathError, find_script_files, read_document
+    from .reporters import REPORTERS
+
+    try:
+        files = find_script_files(args.paths)
+        if args.config:
+            import tomllib
+
+            with open(args.config, "rb") as handle:
+                table = tomllib.load(handle).get("tool", {}).get("scriptflow", {})
+            config = config_from_table(table.get("lint", {}), args.config)
+        else:
+            start = os.path.commonpath([os.path.abspath(p) for p in args.paths])
+            config, _source = load_config(start)
+        if args.max_questions is not None:
+            config.max_questions = args.max_questions
+        documents = [read_document(f) for f in files]
+    except (MissingPathError, ConfigError) as exc:
+        return _fail(str(exc))
+    except OSError as exc:
+        return _fail(f"cannot read {exc.filename}: {exc.strerror}")
+    report, ctx = lint_documents(documents, config)
+    REPORTERS[args.format](report, ctx.documents, sys.stdout)
+    if report.errors or (args.strict and report.problems):
+        return EXIT_PROBLEMS
+    return EXIT_OK
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from ..format.schema import schema_text
+
+    sys.stdout.write(schema_text())
+    return EXIT_OK
+
+
+def cmd_rule(args: argparse.Namespace) -> int:
+    from ..codes import CODES, NAMES
+
+    if args.code is None:
+        for info in CODES.values():
+            sys.stdout.write(f"{info.code}  {info.name:<22} {info.severity:<8} {info.summary}\n")
+        return EXIT_OK
+    code = NAMES.get(args.code, args.code.upper())
+    info = CODES.get(code)
+    if info is None:
+        return _fail(f"no rule {args.code!r}; `scriptflow rule` lists them all")
+    sys.stdout.write(f"{info.code} {info.name} (default: {info.severity})\n\n"
+                     f"{info.summary[0].upper()}{info.summary[1:]}.\n\n{info.explanation}\n\n"
+                     f"Silence it for one node with a comment on the node's line:\n"
+                     f"    # scriptflow: ignore[{info.code}]\n")
+    return EXIT_OK
+
+
+def cmd_graph(args: argparse.Namespace) -> int:
+    from ..errors import LibraryError
+    from ..library import load_library
+    from .draw import DRAWERS
+
+    try:
+        library = load_library(*args.paths)
+    except FileNotFoundError as exc:
+        return _fail(str(exc))
+    except LibraryError as exc:
+        return _fail(str(exc), EXIT_PROBLEMS)
+    if args.script:
+        if args.script not in library:
+            return _fail(str(library_missing(library, args.script)))
+        scripts = [library[args.script]]
+    else:
+        scripts = [library[s] for s in sorted(library)]
+    text = DRAWERS[args.format](scripts)
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+def library_missing(library: object, script_id: str) -> str:
+    from ..errors import ScriptNotFoundError
+    from ..format.schema import did_you_mean
+
+    return str(ScriptNotFoundError(script_id, hint=did_you_mean(script_id, library)))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .. import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="scriptflow",
+        description="Guided troubleshooting scripts: lint them, run them, report on them.")
+    parser.add_argument("--version", action="version", version=f"scriptflow {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    lint = sub.add_parser("lint", help="check scripts for every problem at once")
+    lint.add_argument("paths", nargs="+", metavar="PATH", help="script files or folders")
+    lint.add_argument("--format", choices=("text", "json", "sarif", "github"), default="text")
+    lint.add_argument("--strict", action="store_true", help="fail on warnings too")
+    lint.add_argument("--config", metavar="PYPROJECT",
+                      help="read [tool.scriptflow.lint] from this file instead of the "
+                           "nearest pyproject.toml")
+    lint.add_argument("--max-questions", type=int, metavar="N",
+                      help="override max-questions for SF501")
+    lint.set_defaults(func=cmd_lint)
+
+    schema = sub.add_parser("schema", help="print the JSON Schema of a script file")
+    schema.set_defaults(func=cmd_schema)
+
+    rule = sub.add_parser("rule", help="explain a lint rule (or list them all)")
+    rule.add_argument("code", nargs="?", help="SF301 or unreachable-node")
+    rule.set_defaults(func=cmd_rule)
+
+    graph = sub.add_parser("graph", help="draw scripts as Mermaid or Graphviz DOT")
+    graph.add_argument("paths", nargs="+", metavar="PATH")
+    graph.add_argument("--script", metavar="ID", help="draw only this script")
+    graph.add_argument("--format", choices=("mermaid", "dot"), default="mermaid")
+    graph.add_argument("-o", "--output", metavar="FILE")
+    graph.set_defaults(func=cmd_graph)
+
+    from importlib import import_module
+
+    for module_name in COMMAND_MODULES:
+        # Each module adds its subcommands; modules import their heavy parts lazily.
+        import_module(f".{module_name}", __package__).register(sub)
+    return parser
+
+
+# Commands of the higher layers (engine, stores, reports), each in its own module.
+COMMAND_MODULES: tuple[str, ...] = ()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        result: int = args.func(args)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    return result
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
