@@ -45,11 +45,24 @@ class _ComposeLoader(_BaseLoader):  # type: ignore[misc,valid-type]
 
     yaml_implicit_resolvers: dict[str, Any] = {}
 
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+        return _resolve_tag(self, kind, value, implicit)
+
 
 class _PyComposeLoader(yaml.SafeLoader):
     """Pure-Python twin, for documents whose flow nesting could overflow libyaml's C stack."""
 
     yaml_implicit_resolvers: dict[str, Any] = {}
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+        return _resolve_tag(self, kind, value, implicit)
+
+
+def _resolve_tag(loader: Any, kind: Any, value: Any, implicit: Any) -> str:
+    # Untagged plain scalars get a private tag so `!!str 12` stays told apart from `12`.
+    if kind is yaml.ScalarNode and implicit[0]:
+        return _PLAIN
+    return str(yaml.resolver.BaseResolver.resolve(loader, kind, value, implicit))
 
 
 _FLOW_CHARS = re.compile(r"[\[\]{}]")
@@ -74,7 +87,9 @@ def _flow_depth(text: str, limit: int) -> int:
 
 
 _STR = "tag:yaml.org,2002:str"
+_PLAIN = "tag:scriptflow,2026:plain"
 _SAFE_TAGS = {
+    _PLAIN: "plain",
     _STR: "str",
     "tag:yaml.org,2002:int": "int",
     "tag:yaml.org,2002:float": "float",
@@ -193,7 +208,7 @@ class _Walker:
             return None
         if isinstance(node, yaml.ScalarNode):
             value: str = node.value
-            if not node.style and tag == _STR:  # plain style is None or ''
+            if tag == _PLAIN:
                 return resolve_plain(value)
             return _explicit_scalar(kind, value, node.style) if kind != "str" else value
         ident = id(node)

@@ -1,0 +1,194 @@
+"""`scriptflow lint` as a user runs it: a subprocess, each output format, exit codes, config."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .conftest import WriteFiles, run_cli
+
+GOOD = """\
+    scriptflow: 1
+    id: printer
+    title: Printer will not print
+    start: power
+    facts:
+      printer_on:
+        type: boolean
+        label: Printer is on
+    nodes:
+      power:
+        type: question
+        prompt: Is the printer switched on?
+        fact: printer_on
+        branches:
+          yes: done
+          no: switch-on
+      switch-on:
+        type: outcome
+        result: resolved
+        code: switched-on
+      done:
+        type: outcome
+        result: escalated
+"""
+
+BROKEN = """\
+    scriptflow: 1
+    id: printer
+    start: power
+    facts:
+      printer_on:
+        type: boolean
+      paper:
+        type: text
+    nodes:
+      power:
+        type: question
+        prompt: Is the printer switched on?
+        fact: printer_on
+        branches:
+          yes: dne
+          no: orphan-free
+      done:
+        type: outcome
+        result: resolved
+"""
+
+
+def test_clean_library_exits_0(write_files: WriteFiles) -> None:
+    lib = write_files({"printer.yaml": GOOD})
+    result = run_cli("lint", str(lib))
+    assert result.returncode == 0, result.stdout
+    assert "no problems in 1 file" in result.stdout
+
+
+def test_text_output_has_position_source_caret_and_hint(write_files: WriteFiles) -> None:
+    lib = write_files({"printer.yaml": BROKEN})
+    result = run_cli("lint", str(lib))
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    first = f"{lib / 'printer.yaml'}:15:16: error SF201 branch 'yes' of node 'power' goes to " \
+            "'dne', which is not a node of this script"
+    assert first in lines
+    at = lines.index(first)
+    assert lines[at + 1] == "        yes: dne"
+    assert lines[at + 2] == "             ^"
+    assert lines[at + 3] == "    hint: did you mean 'done'?"
+    assert lines[-1].startswith("2 error(s), 1 warning(s)")
+
+
+def test_json_format_matches_the_spec_shape(write_files: WriteFiles) -> None:
+    lib = write_files({"printer.yaml": BROKEN})
+    result = run_cli("lint", "--format", "json", str(lib))
+    assert result.returncode == 1
+    data = json.loads(result.stdout)
+    assert set(data) == {"problems", "summary"}
+    assert data["summary"] == {"errors": 2, "warnings": 1, "files": 1}
+    for problem in data["problems"]:
+        assert {"code", "name", "severity", "path", "line", "column", "message", "script",
+                "node"} <= set(problem)
+    codes = [(p["code"], p["line"], p["column"]) for p in data["problems"]]
+    assert codes == [("SF403", 7, 3), ("SF201", 15, 16), ("SF201", 16, 15)]
+
+
+def test_sarif_is_2_1_0_with_rule_metadata(write_files: WriteFiles) -> None:
+    lib = write_files({"printer.yaml": BROKEN})
+    data = json.loads(run_cli("lint", "--format", "sarif", str(lib)).stdout)
+    assert data["version"] == "2.1.0"
+    run = data["runs"][0]
+    rules = {r["id"]: r for r in run["tool"]["driver"]["rules"]}
+    assert rules["SF201"]["name"] == "unknown-node"
+    result = run["results"][1]
+    assert result["ruleId"] == "SF201"
+    assert run["tool"]["driver"]["rules"][result["ruleIndex"]]["id"] == "SF201"
+    region = result["locations"][0]["physicalLocation"]["region"]
+    assert region == {"startLine": 15, "startColumn": 16}
+
+
+def test_github_annotations(write_files: WriteFiles) -> None:
+    lib = write_files({"printer.yaml": BROKEN})
+    out = run_cli("lint", "--format", "github", str(lib)).stdout.splitlines()
+    assert out[0].startswith(f"::warning file={lib / 'printer.yaml'},line=7,col=3,"
+                             "title=SF403 unused-fact::")
+    assert out[1].startswith("::error ")
+
+
+def test_warnings_only_exit_0_but_1_with_strict(write_files: WriteFiles) -> None:
+    extra = GOOD.replace("    nodes:", "      spare:\n        type: text\n    nodes:")
+    lib = write_files({"printer.yaml": extra})
+    assert run_cli("lint", str(lib)).returncode == 0
+    assert run_cli("lint", "--strict", str(lib)).returncode == 1
+
+
+def test_missing_path_is_a_usage_error(tmp_path: Path) -> None:
+    result = run_cli("lint", str(tmp_path / "nope"))
+    assert result.returncode == 2
+    assert "no such file or folder" in result.stderr
+
+
+def test_bad_option_is_a_usage_error() -> None:
+    assert run_cli("lint", "--format", "xml", "scripts").returncode == 2
+
+
+def test_pyproject_config_ignores_and_overrides(write_files: WriteFiles) -> None:
+    lib = write_files({
+        "pyproject.toml": """\
+            [tool.scriptflow.lint]
+            ignore = ["unused-fact"]
+            severity = { SF201 = "warning" }
+        """,
+        "scripts/printer.yaml": BROKEN,
+    })
+    result = run_cli("lint", "--format", "json", "scripts", cwd=lib)
+    data = json.loads(result.stdout)
+    assert [(p["code"], p["severity"]) for p in data["problems"]] == [
+        ("SF201", "warning"), ("SF201", "warning")]
+    assert result.returncode == 0
+
+
+def test_bad_config_is_a_usage_error(write_files: WriteFiles) -> None:
+    lib = write_files({"pyproject.toml": "[tool.scriptflow.lint]\nignore = ['SF999']\n",
+                       "scripts/printer.yaml": GOOD})
+    result = run_cli("lint", "scripts", cwd=lib)
+    assert result.returncode == 2
+    assert "unknown rule 'SF999'" in result.stderr
+
+
+def test_inline_ignore_on_the_node_line(write_files: WriteFiles) -> None:
+    text = GOOD.replace("      done:\n", "      done:\n") + """\
+      spare:  # scriptflow: ignore[SF301]
+        type: outcome
+        result: unresolved
+      other:
+        type: outcome
+        result: unresolved
+"""
+    lib = write_files({"printer.yaml": text})
+    data = json.loads(run_cli("lint", "--format", "json", str(lib)).stdout)
+    assert [(p["code"], p["node"]) for p in data["problems"]] == [("SF301", "other")]
+
+
+def test_rule_command_explains_a_rule() -> None:
+    result = run_cli("rule", "SF302")
+    assert result.returncode == 0
+    assert result.stdout.startswith("SF302 no-way-out (default: error)")
+    assert run_cli("rule", "unreachable-node").stdout.startswith("SF301")
+    assert run_cli("rule", "SF999").returncode == 2
+    listing = run_cli("rule").stdout
+    assert listing.count("\n") == 22
+
+
+def test_graph_mermaid_and_dot(write_files: WriteFiles) -> None:
+    lib = write_files({"printer.yaml": GOOD})
+    mermaid = run_cli("graph", str(lib), "--format", "mermaid").stdout
+    assert mermaid.startswith("flowchart TD")
+    assert 'n_printer__power{{"power<br/>printer_on"}}' in mermaid
+    assert 'n_printer__done(["done<br/>escalated"])' in mermaid
+    assert '-->|"yes"|' in mermaid
+    dot = run_cli("graph", str(lib), "--format", "dot", "--script", "printer").stdout
+    assert dot.startswith("digraph scriptflow {")
+    assert '"printer:power" -> "printer:switch-on" [label="no"];' in dot
+    missing = run_cli("graph", str(lib), "--script", "printr")
+    assert missing.returncode == 2
+    assert "did you mean 'printer'?" in missing.stderr

@@ -1,0 +1,102 @@
+"""The JSON Schema: shipped copy, editor metadata, and the compiled fast path."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+from jsonschema import Draft202012Validator
+
+from scriptflow.format.fastschema import compile_schema
+from scriptflow.format.schema import schema_text, script_schema
+
+from .conftest import ROOT, run_cli
+
+
+def test_repository_and_package_copies_are_identical() -> None:
+    assert (ROOT / "schemas" / "script.schema.json").read_text("utf-8") == schema_text()
+
+
+def test_schema_is_valid_draft_2020_12_with_id() -> None:
+    schema = script_schema()
+    Draft202012Validator.check_schema(schema)
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert schema["$id"].startswith("https://")
+
+
+def _walk_properties(schema: Any, where: str = "#") -> list[tuple[str, Any]]:
+    found: list[tuple[str, Any]] = []
+    if isinstance(schema, dict):
+        for name, sub in schema.get("properties", {}).items():
+            found.append((f"{where}/properties/{name}", sub))
+        for key, sub in schema.items():
+            if key == "if":
+                continue  # conditions select a case; they describe nothing to the author
+            found.extend(_walk_properties(sub, f"{where}/{key}"))
+    elif isinstance(schema, list):
+        for i, sub in enumerate(schema):
+            found.extend(_walk_properties(sub, f"{where}/{i}"))
+    return found
+
+
+def test_every_property_has_a_title_and_description() -> None:
+    missing = []
+    for where, sub in _walk_properties(script_schema()):
+        if isinstance(sub, dict) and "$ref" not in sub and not (
+                sub.get("title") and sub.get("description")):
+            missing.append(where)
+    assert missing == []
+
+
+def test_cli_prints_the_schema() -> None:
+    result = run_cli("schema")
+    assert result.returncode == 0
+    assert json.loads(result.stdout) == script_schema()
+
+
+# Values shaped like scripts, good and bad, to compare the fast path with jsonschema.
+_scalars = st.one_of(st.none(), st.booleans(), st.integers(-3, 20), st.floats(0, 5),
+                     st.sampled_from(["question", "action", "decision", "handoff", "call",
+                                      "outcome", "choice", "boolean", "number", "text",
+                                      "resolved", "x", "a-b", "Bad Id", "", "skip", "30m",
+                                      "1h30m", "yes", "*", "known", "q1", "f1"]))
+_keys = st.sampled_from(["scriptflow", "id", "version", "title", "start", "facts", "nodes",
+                         "type", "prompt", "fact", "next", "branches", "routes", "when",
+                         "goto", "options", "ttl", "reask", "result", "code", "script",
+                         "node", "invalidates", "instruction", "message", "min", "max",
+                         "label", "sensitive", "pattern", "max_length", "tags", "q1", "f1",
+                         "yes", "no", "*", "bogus"])
+_values = st.recursive(_scalars, lambda inner: st.one_of(
+    st.lists(inner, max_size=3), st.dictionaries(_keys, inner, max_size=5)), max_leaves=25)
+
+
+def _good_script() -> dict[str, Any]:
+    return {
+        "scriptflow": 1, "id": "s", "start": "q1",
+        "facts": {"f1": {"type": "choice", "options": ["a", "b"]}},
+        "nodes": {"q1": {"type": "question", "prompt": "?", "fact": "f1",
+                         "branches": {"a": "end", "b": "end"}},
+                  "end": {"type": "outcome", "result": "resolved"}},
+    }
+
+
+_documents = st.one_of(
+    _values,
+    st.builds(lambda extra: {**_good_script(), **extra}, st.dictionaries(_keys, _values,
+                                                                        max_size=3)),
+    st.builds(lambda node: {**_good_script(), "nodes": {**_good_script()["nodes"], "n": node}},
+              _values),
+)
+
+
+@given(_documents)
+def test_fast_path_agrees_with_jsonschema(document: Any) -> None:
+    fast = compile_schema(script_schema())
+    slow = Draft202012Validator(script_schema())
+    assert fast(document) == slow.is_valid(document)
+
+
+def test_fast_path_accepts_a_good_script() -> None:
+    assert compile_schema(script_schema())(_good_script())
