@@ -68,12 +68,12 @@ def test_text_output_has_position_source_caret_and_hint(write_files: WriteFiles)
     result = run_cli("lint", str(lib))
     assert result.returncode == 1
     lines = result.stdout.splitlines()
-    first = f"{lib / 'printer.yaml'}:15:16: error SF201 branch 'yes' of node 'power' goes to " \
+    first = f"{lib / 'printer.yaml'}:15:12: error SF201 branch 'yes' of node 'power' goes to " \
             "'dne', which is not a node of this script"
     assert first in lines
     at = lines.index(first)
-    assert lines[at + 1] == "        yes: dne"
-    assert lines[at + 2] == "             ^"
+    assert lines[at + 1] == "          yes: dne"
+    assert lines[at + 2] == "               ^"
     assert lines[at + 3] == "    hint: did you mean 'done'?"
     assert lines[-1].startswith("2 error(s), 1 warning(s)")
 
@@ -89,7 +89,7 @@ def test_json_format_matches_the_spec_shape(write_files: WriteFiles) -> None:
         assert {"code", "name", "severity", "path", "line", "column", "message", "script",
                 "node"} <= set(problem)
     codes = [(p["code"], p["line"], p["column"]) for p in data["problems"]]
-    assert codes == [("SF403", 7, 3), ("SF201", 15, 16), ("SF201", 16, 15)]
+    assert codes == [("SF403", 7, 3), ("SF201", 15, 12), ("SF201", 16, 11)]
 
 
 def test_sarif_is_2_1_0_with_rule_metadata(write_files: WriteFiles) -> None:
@@ -103,7 +103,7 @@ def test_sarif_is_2_1_0_with_rule_metadata(write_files: WriteFiles) -> None:
     assert result["ruleId"] == "SF201"
     assert run["tool"]["driver"]["rules"][result["ruleIndex"]]["id"] == "SF201"
     region = result["locations"][0]["physicalLocation"]["region"]
-    assert region == {"startLine": 15, "startColumn": 16}
+    assert region == {"startLine": 15, "startColumn": 12}
 
 
 def test_github_annotations(write_files: WriteFiles) -> None:

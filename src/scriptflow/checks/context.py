@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from ..codes import make_problem
-from ..format.model import Fact, Node, Script
+from ..format.model import PLACEHOLDER_RE, Fact, Node, Script
 from ..format.yamlload import Document, Mark
 from ..problems import Problem
 
@@ -81,6 +81,36 @@ class LintContext:
                     if entry is not None:
                         result.setdefault(entry[0], set()).add(entry[1])
         return result
+
+    def is_open(self, script: Script) -> bool:
+        """True when the script has a reference that goes nowhere: an unknown start or
+        target, or branches missing a value. Its author's intent is unclear, so rules
+        that would only echo that mistake (unreachable, unused) stay quiet."""
+        found = self.memo.setdefault("open", {})
+        assert isinstance(found, dict)
+        if script.id not in found:
+            found[script.id] = script.start not in script.node_order or any(
+                self.has_unknown_target(script, node) or self._misses_branch(script, node)
+                for node in script.nodes.values())
+        return bool(found[script.id])
+
+    def _misses_branch(self, script: Script, node: Node) -> bool:
+        if not node.branches or "*" in node.branches or node.type == "call":
+            return False
+        fact = self.fact(script, node.fact)
+        return fact is not None and any(v not in node.branches for v in fact.values)
+
+    def has_unknown_fact(self, script: Script) -> bool:
+        declared = script.facts.keys() | script.broken_facts
+        for node in script.nodes.values():
+            keys = [node.fact] if node.fact else []
+            keys += node.invalidates
+            for route in node.routes:
+                keys += route.when.facts if route.when is not None else ()
+            keys += PLACEHOLDER_RE.findall(node.text)
+            if any(k not in declared for k in keys):
+                return True
+        return False
 
     def has_unknown_target(self, script: Script, node: Node) -> bool:
         return any(t not in script.nodes and t not in script.broken_nodes

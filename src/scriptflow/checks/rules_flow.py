@@ -18,6 +18,7 @@ from .graphalg import (
 from .knowledge import Knowledge, analyse
 from .registry import rule
 
+
 def knowledge(ctx: LintContext) -> Knowledge:
     """The data-flow result, computed once per lint run and shared by SF402 and SF404."""
     found = ctx.memo.get("knowledge")
@@ -39,7 +40,7 @@ def _arrow(path: list[str]) -> str:
 @rule("SF301")
 def unreachable_node(ctx: LintContext) -> Iterator[Problem]:
     for script in ctx.scripts.values():
-        if not script.complete or script.start not in script.nodes:
+        if not script.complete or ctx.is_open(script):
             continue
         seen = reachable(ctx.intra_adjacency[script.id], _roots(ctx, script))
         for node in script.nodes.values():
@@ -157,8 +158,8 @@ def unused_fact(ctx: LintContext) -> Iterator[Problem]:
             for route in node.routes:
                 if route.when is not None:
                     used.update(route.when.facts)
-        if script.broken_nodes:
-            continue
+        if script.broken_nodes or ctx.has_unknown_fact(script):
+            continue  # a misspelt reference would make its intended fact look unused
         for fact in script.facts.values():
             if fact.key not in used:
                 yield ctx.problem("SF403", script, fact.mark,
@@ -205,8 +206,8 @@ def too_many_questions(ctx: LintContext) -> Iterator[Problem]:
         nodes = script.nodes
         count, path = longest_weighted_path(
             ctx.intra_adjacency[script.id], script.start,
-            weight=lambda n: 1 if nodes[n].asks else 0,
-            is_end=lambda n: _is_end_type(nodes[n].type))
+            weight=lambda n, nodes=nodes: 1 if nodes[n].asks else 0,  # type: ignore[misc]
+            is_end=lambda n, nodes=nodes: _is_end_type(nodes[n].type))  # type: ignore[misc]
         if count > limit:
             asked = [n for n in path if nodes[n].asks]
             end = path[-1]

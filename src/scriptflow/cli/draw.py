@@ -62,7 +62,8 @@ def to_mermaid(scripts: Iterable[Script]) -> str:
         lines.append(f'  subgraph {_mermaid_id(script.id, "")}["{_mermaid_text(script.id)}"]')
         for node_id, node in script.nodes.items():
             left, right = _MERMAID_SHAPES[node.type]
-            text = _mermaid_text(_label(script, node_id)).replace("\n", "<br/>")
+            text = "<br/>".join(_mermaid_text(part) for part in
+                                _label(script, node_id).split("\n"))
             lines.append(f'    {_mermaid_id(script.id, node_id)}{left}"{text}"{right}')
         lines.append("  end")
     for script in scripts:

@@ -62,7 +62,7 @@ class _Compiler:
             holder.append(self.compile(target))
         return self.refs[pointer]
 
-    def compile(self, schema: Any) -> Predicate:  # noqa: C901 - one branch per keyword
+    def compile(self, schema: Any) -> Predicate:
         if schema is True:
             return lambda v: True
         if schema is False:

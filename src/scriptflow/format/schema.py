@@ -139,8 +139,7 @@ def _explain(error: ValidationError, doc: Document) -> tuple[Path, bool, str, st
         return path, False, f"{_describe(inst)} is not a valid value for {where} " \
             f"(must match {error.validator_value})", ""
     if kind == "propertyNames":
-        bad = error.instance
-        return path, True, f"{where}: {error.message}", "" if bad is None else ""
+        return path, True, f"{where}: {error.message}", ""
     if kind in ("minItems", "minProperties", "minLength"):
         return path, False, f"{where} must not be empty", ""
     if kind == "uniqueItems":
@@ -172,16 +171,43 @@ def validate(doc: Document) -> tuple[list[Problem], set[Path]]:
     problems: list[Problem] = []
     broken: set[Path] = set()
     seen: set[tuple[Path, str]] = set()
-    for top in _validator().iter_errors(doc.data):
-        for error in _leaf_errors(top):
-            path, at_key, message, hint = _explain(error, doc)
-            if (path, message) in seen:
-                continue
-            seen.add((path, message))
-            line, column = doc.key_mark(path) if at_key else doc.mark(path)
-            problems.append(make_problem("SF101", doc.path, line, column, message, hint=hint))
-            abs_path = tuple(error.absolute_path)
-            broken.add(abs_path[:2] if abs_path and abs_path[0] in ("nodes", "facts")
-                       and len(abs_path) >= 2 else ())
+    errors = [e for top in _validator().iter_errors(doc.data) for e in _leaf_errors(top)]
+    for error in _without_misspelled_required(errors):
+        path, at_key, message, hint = _explain(error, doc)
+        abs_path = tuple(error.absolute_path)
+        broken.add(abs_path[:2] if abs_path and abs_path[0] in ("nodes", "facts")
+                   and len(abs_path) >= 2 else ())
+        if any(abs_path[:len(r)] == r for r in doc.rejected):
+            continue  # the loader already reported this value (unsafe tag)
+        if (path, message) in seen:
+            continue
+        seen.add((path, message))
+        line, column = doc.key_mark(path) if at_key else doc.mark(path)
+        problems.append(make_problem("SF101", doc.path, line, column, message, hint=hint))
     problems.sort(key=Problem.sort_key)
     return problems, broken
+
+
+def _without_misspelled_required(errors: list[ValidationError]) -> list[ValidationError]:
+    """Drop "missing 'prompt'" where the same mapping has an unknown key 'promt'.
+
+    One typo is one problem: the unknown key, with its did-you-mean hint.
+    """
+    unknown: dict[Path, list[str]] = {}
+    for error in errors:
+        if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+            allowed = set(error.schema.get("properties", {}))
+            unknown.setdefault(tuple(error.absolute_path), []).extend(
+                k for k in error.instance if k not in allowed)
+    if not unknown:
+        return errors
+    kept = []
+    for error in errors:
+        if error.validator == "required":
+            typos = unknown.get(tuple(error.absolute_path), [])
+            missing = [k for k in error.validator_value if k not in error.instance]
+            if missing and all(difflib.get_close_matches(k, typos, n=1, cutoff=0.6)
+                               for k in missing):
+                continue
+        kept.append(error)
+    return kept

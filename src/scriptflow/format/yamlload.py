@@ -14,7 +14,7 @@ import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 
@@ -43,7 +43,7 @@ class _ComposeLoader(_BaseLoader):  # type: ignore[misc,valid-type]
     We resolve scalars ourselves by the YAML 1.2 core schema, which PyYAML (1.1) lacks.
     """
 
-    yaml_implicit_resolvers: dict[str, Any] = {}
+    yaml_implicit_resolvers: ClassVar[dict[str, Any]] = {}
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
         return _resolve_tag(self, kind, value, implicit)
@@ -52,7 +52,7 @@ class _ComposeLoader(_BaseLoader):  # type: ignore[misc,valid-type]
 class _PyComposeLoader(yaml.SafeLoader):
     """Pure-Python twin, for documents whose flow nesting could overflow libyaml's C stack."""
 
-    yaml_implicit_resolvers: dict[str, Any] = {}
+    yaml_implicit_resolvers: ClassVar[dict[str, Any]] = {}
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
         return _resolve_tag(self, kind, value, implicit)
@@ -150,6 +150,7 @@ class Document:
     key_marks: dict[Path, Mark] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     ignores: dict[int, frozenset[str]] = field(default_factory=dict)
+    rejected: set[Path] = field(default_factory=set)  # values dropped by SF102 / SF104
 
     @property
     def ok(self) -> bool:
@@ -202,6 +203,7 @@ class _Walker:
         tag = node.tag
         kind = _SAFE_TAGS.get(tag)
         if kind is None:
+            self.doc.rejected.add(path)
             self.problem("SF104", node, f"tag {_short_tag(tag)!r} would construct an object; "
                          "scriptflow reads plain YAML only",
                          hint="remove the tag and write the value as plain YAML")
