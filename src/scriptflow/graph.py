@@ -37,9 +37,9 @@ def build_graph(library: Library) -> nx.DiGraph:
                 _add_labelled(graph, here, node_key(script.id, route.goto), "route",
                               route.when_text or "otherwise")
             if node.type in ("handoff", "call") and node.target_script in library.scripts:
-                target = library.scripts[node.target_script]
-                entry = node.target_node or target.start
-                graph.add_edge(here, node_key(target.id, entry), kind=node.type, label="")
+                entered = library.scripts[node.target_script]
+                entry = node.target_node or entered.start
+                graph.add_edge(here, node_key(entered.id, entry), kind=node.type, label="")
     return graph
 
 

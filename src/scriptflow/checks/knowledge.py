@@ -46,8 +46,8 @@ def analyse(ctx: LintContext) -> Knowledge:
         if script.start in script.nodes:
             entries[(script.id, script.start)] = 0
         for node in script.nodes.values():
-            key = (script.id, node.id)
-            nodes[key] = node
+            here = (script.id, node.id)
+            nodes[here] = node
             succ = [(script.id, t) for t in ctx.intra_adjacency[script.id][node.id]]
             if node.type == "handoff":
                 target = ctx.target_entry(node)
@@ -57,9 +57,9 @@ def analyse(ctx: LintContext) -> Knowledge:
                 target = ctx.target_entry(node)
                 if target is not None:
                     entries[target] = 0  # entered with whatever the caller knew
-            adj[key] = succ
-    for key in list(adj):
-        adj[key] = [s for s in adj[key] if s in adj]
+            adj[here] = succ
+    for vertex in list(adj):
+        adj[vertex] = [s for s in adj[vertex] if s in adj]
 
     masks = {key: _mask(node.invalidates, bits) for key, node in nodes.items()}
     may_invalidate = {sid: 0 for sid in ctx.scripts}

@@ -73,10 +73,10 @@ def to_mermaid(scripts: Iterable[Script]) -> str:
                          f"{_mermaid_id(script.id, target)}")
         for node in script.nodes.values():
             if node.type in ("handoff", "call") and node.target_script in ids:
-                target = next(s for s in scripts if s.id == node.target_script)
-                entry = node.target_node or target.start
+                entered = next(s for s in scripts if s.id == node.target_script)
+                entry = node.target_node or entered.start
                 lines.append(f"  {_mermaid_id(script.id, node.id)} -.->|{node.type}| "
-                             f"{_mermaid_id(target.id, entry)}")
+                             f"{_mermaid_id(entered.id, entry)}")
     return "\n".join(lines) + "\n"
 
 
@@ -103,10 +103,10 @@ def to_dot(scripts: Iterable[Script]) -> str:
                          f"{_dot_quote(script.id + ':' + target)}{attrs};")
         for node in script.nodes.values():
             if node.type in ("handoff", "call") and node.target_script in ids:
-                target = next(s for s in scripts if s.id == node.target_script)
-                entry = node.target_node or target.start
+                entered = next(s for s in scripts if s.id == node.target_script)
+                entry = node.target_node or entered.start
                 lines.append(f"  {_dot_quote(script.id + ':' + node.id)} -> "
-                             f"{_dot_quote(target.id + ':' + entry)} "
+                             f"{_dot_quote(entered.id + ':' + entry)} "
                              f"[style=dashed, label={_dot_quote(node.type)}];")
     lines.append("}")
     return "\n".join(lines) + "\n"

@@ -63,13 +63,13 @@ def cmd_rule(args: argparse.Namespace) -> int:
     from ..codes import CODES, NAMES
 
     if args.code is None:
-        for info in CODES.values():
-            sys.stdout.write(f"{info.code}  {info.name:<22} {info.severity:<8} {info.summary}\n")
+        for row in CODES.values():
+            sys.stdout.write(f"{row.code}  {row.name:<22} {row.severity:<8} {row.summary}\n")
         return EXIT_OK
     code = NAMES.get(args.code, args.code.upper())
-    info = CODES.get(code)
-    if info is None:
+    if code not in CODES:
         return _fail(f"no rule {args.code!r}; `scriptflow rule` lists them all")
+    info = CODES[code]
     sys.stdout.write(f"{info.code} {info.name} (default: {info.severity})\n\n"
                      f"{info.summary[0].upper()}{info.summary[1:]}.\n\n{info.explanation}\n\n"
                      f"Silence it for one node with a comment on the node's line:\n"

@@ -288,12 +288,12 @@ def _compare(op: str, a: object, b: object) -> bool:
         return False  # ordering booleans or lists means nothing to an author
     try:
         if op == "<":
-            return a < b  # type: ignore[operator]
+            return bool(a < b)  # type: ignore[operator]
         if op == "<=":
-            return a <= b  # type: ignore[operator]
+            return bool(a <= b)  # type: ignore[operator]
         if op == ">":
-            return a > b  # type: ignore[operator]
-        return a >= b  # type: ignore[operator]
+            return bool(a > b)  # type: ignore[operator]
+        return bool(a >= b)  # type: ignore[operator]
     except TypeError:
         return False
 

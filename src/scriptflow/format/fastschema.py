@@ -58,84 +58,48 @@ class _Compiler:
             for part in pointer[2:].split("/"):
                 target = target[part.replace("~1", "/").replace("~0", "~")]
             holder: list[Predicate] = []
-            self.refs[pointer] = lambda v: holder[0](v)  # late-bound: refs may recurse
+
+            def late(value: Any) -> bool:  # refs may recurse: bind once compiled
+                return holder[0](value)
+
+            self.refs[pointer] = late
             holder.append(self.compile(target))
         return self.refs[pointer]
 
     def compile(self, schema: Any) -> Predicate:
         if schema is True:
-            return lambda v: True
+            return _always
         if schema is False:
-            return lambda v: False
+            return _never
         checks: list[Predicate] = []
         for key, arg in schema.items():
-            if key in _IGNORED or key in ("then", "else"):
+            if key in _IGNORED or key in ("then", "else", "properties",
+                                          "additionalProperties", "patternProperties"):
                 continue
-            if key == "type":
-                names = arg if isinstance(arg, list) else [arg]
-                preds = [_is_type(n) for n in names]
-                checks.append(lambda v, p=preds: any(q(v) for q in p))
-            elif key == "$ref":
-                checks.append(self.ref(arg))
-            elif key == "enum":
-                checks.append(lambda v, a=arg: any(_equal(v, x) for x in a))
-            elif key == "const":
-                checks.append(lambda v, a=arg: _equal(v, a))
-            elif key == "pattern":
-                rx = re.compile(arg)
-                checks.append(lambda v, r=rx: not isinstance(v, str) or r.search(v) is not None)
-            elif key == "minLength":
-                checks.append(lambda v, n=arg: not isinstance(v, str) or len(v) >= n)
-            elif key == "maxLength":
-                checks.append(lambda v, n=arg: not isinstance(v, str) or len(v) <= n)
-            elif key == "minimum":
-                checks.append(lambda v, n=arg: not _is_num(v) or v >= n)
-            elif key == "maximum":
-                checks.append(lambda v, n=arg: not _is_num(v) or v <= n)
-            elif key == "minItems":
-                checks.append(lambda v, n=arg: not isinstance(v, list) or len(v) >= n)
-            elif key == "uniqueItems":
-                if arg:
-                    checks.append(_unique)
-            elif key == "items":
-                item = self.compile(arg)
-                checks.append(lambda v, p=item: not isinstance(v, list) or all(map(p, v)))
-            elif key == "minProperties":
-                checks.append(lambda v, n=arg: not isinstance(v, dict) or len(v) >= n)
-            elif key == "required":
-                checks.append(lambda v, r=tuple(arg): not isinstance(v, dict)
-                              or all(k in v for k in r))
-            elif key in ("properties", "additionalProperties", "patternProperties"):
-                continue  # handled together below
-            elif key == "propertyNames":
-                name = self.compile(arg)
-                checks.append(lambda v, p=name: not isinstance(v, dict) or all(map(p, v)))
-            elif key == "allOf":
-                subs = [self.compile(s) for s in arg]
-                checks.append(lambda v, s=subs: all(p(v) for p in s))
-            elif key == "anyOf":
-                subs = [self.compile(s) for s in arg]
-                checks.append(lambda v, s=subs: any(p(v) for p in s))
-            elif key == "oneOf":
-                subs = [self.compile(s) for s in arg]
-                checks.append(lambda v, s=subs: sum(1 for p in s if p(v)) == 1)
-            elif key == "not":
-                sub = self.compile(arg)
-                checks.append(lambda v, p=sub: not p(v))
-            elif key == "if":
-                cond = self.compile(arg)
-                then = self.compile(schema.get("then", True))
-                other = self.compile(schema.get("else", True))
-                checks.append(lambda v, c=cond, t=then, o=other: t(v) if c(v) else o(v))
-            else:
-                raise ValueError(f"unsupported JSON Schema keyword {key!r}")
+            checks.append(self.keyword(key, arg, schema))
         if any(k in schema for k in ("properties", "additionalProperties", "patternProperties")):
             checks.append(self._object(schema))
-        if not checks:
-            return lambda v: True
-        if len(checks) == 1:
-            return checks[0]
-        return lambda v, c=tuple(checks): all(p(v) for p in c)
+        return _all_of(checks)
+
+    def keyword(self, key: str, arg: Any, schema: dict[str, Any]) -> Predicate:
+        simple = _SIMPLE.get(key)
+        if simple is not None:
+            return simple(arg)
+        if key == "$ref":
+            return self.ref(arg)
+        if key == "items":
+            return _items(self.compile(arg))
+        if key == "propertyNames":
+            return _property_names(self.compile(arg))
+        if key in ("allOf", "anyOf", "oneOf"):
+            subs = [self.compile(s) for s in arg]
+            return {"allOf": _all_of, "anyOf": _any_of, "oneOf": _one_of}[key](subs)
+        if key == "not":
+            return _negate(self.compile(arg))
+        if key == "if":
+            return _if_then_else(self.compile(arg), self.compile(schema.get("then", True)),
+                                 self.compile(schema.get("else", True)))
+        raise ValueError(f"unsupported JSON Schema keyword {key!r}")
 
     def _object(self, schema: dict[str, Any]) -> Predicate:
         props = {k: self.compile(s) for k, s in schema.get("properties", {}).items()}
@@ -164,6 +128,107 @@ class _Compiler:
             return True
 
         return check
+
+
+def _always(value: Any) -> bool:
+    return True
+
+
+def _never(value: Any) -> bool:
+    return False
+
+
+def _all_of(preds: list[Predicate]) -> Predicate:
+    if not preds:
+        return _always
+    if len(preds) == 1:
+        return preds[0]
+    frozen = tuple(preds)
+    return lambda v: all(p(v) for p in frozen)
+
+
+def _any_of(preds: list[Predicate]) -> Predicate:
+    frozen = tuple(preds)
+    return lambda v: any(p(v) for p in frozen)
+
+
+def _one_of(preds: list[Predicate]) -> Predicate:
+    frozen = tuple(preds)
+    return lambda v: sum(1 for p in frozen if p(v)) == 1
+
+
+def _negate(pred: Predicate) -> Predicate:
+    return lambda v: not pred(v)
+
+
+def _if_then_else(cond: Predicate, then: Predicate, other: Predicate) -> Predicate:
+    return lambda v: then(v) if cond(v) else other(v)
+
+
+def _items(pred: Predicate) -> Predicate:
+    return lambda v: not isinstance(v, list) or all(map(pred, v))
+
+
+def _property_names(pred: Predicate) -> Predicate:
+    return lambda v: not isinstance(v, dict) or all(map(pred, v))
+
+
+def _type(arg: Any) -> Predicate:
+    return _any_of([_is_type(n) for n in (arg if isinstance(arg, list) else [arg])])
+
+
+def _enum(arg: Any) -> Predicate:
+    return lambda v: any(_equal(v, x) for x in arg)
+
+
+def _const(arg: Any) -> Predicate:
+    return lambda v: _equal(v, arg)
+
+
+def _pattern(arg: Any) -> Predicate:
+    rx = re.compile(arg)
+    return lambda v: not isinstance(v, str) or rx.search(v) is not None
+
+
+def _min_length(n: Any) -> Predicate:
+    return lambda v: not isinstance(v, str) or len(v) >= n
+
+
+def _max_length(n: Any) -> Predicate:
+    return lambda v: not isinstance(v, str) or len(v) <= n
+
+
+def _minimum(n: Any) -> Predicate:
+    return lambda v: not _is_num(v) or bool(v >= n)
+
+
+def _maximum(n: Any) -> Predicate:
+    return lambda v: not _is_num(v) or bool(v <= n)
+
+
+def _min_items(n: Any) -> Predicate:
+    return lambda v: not isinstance(v, list) or len(v) >= n
+
+
+def _min_properties(n: Any) -> Predicate:
+    return lambda v: not isinstance(v, dict) or len(v) >= n
+
+
+def _required(arg: Any) -> Predicate:
+    keys = tuple(arg)
+    return lambda v: not isinstance(v, dict) or all(k in v for k in keys)
+
+
+def _unique_items(arg: Any) -> Predicate:
+    return _unique if arg else _always
+
+
+_SIMPLE: dict[str, Callable[[Any], Predicate]] = {
+    "type": _type, "enum": _enum, "const": _const, "pattern": _pattern,
+    "minLength": _min_length, "maxLength": _max_length, "minimum": _minimum,
+    "maximum": _maximum, "minItems": _min_items, "minProperties": _min_properties,
+    "required": _required, "uniqueItems": _unique_items,
+}
 
 
 def _is_num(v: Any) -> bool:

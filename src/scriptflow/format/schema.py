@@ -95,12 +95,13 @@ def _explain(error: ValidationError, doc: Document) -> tuple[Path, bool, str, st
     path: Path = tuple(error.absolute_path)
     where = _where(path)
     kind = error.validator
-    inst = error.instance
-    schema = error.schema if isinstance(error.schema, dict) else {}
+    inst: Any = error.instance
+    value: Any = error.validator_value
+    schema: Any = error.schema if isinstance(error.schema, dict) else {}
     if kind == "additionalProperties" and isinstance(inst, dict):
         allowed = set(schema.get("properties", {}))
         extra = [k for k in inst if k not in allowed]
-        key = extra[0] if extra else ""
+        key: str = extra[0] if extra else ""
         node_type = inst.get("type") if path and path[0] in ("nodes", "facts") else None
         what = f"{node_type} {'node' if path[0] == 'nodes' else 'fact'}" if node_type else where
         hint = did_you_mean(key, sorted(allowed))
@@ -111,25 +112,25 @@ def _explain(error: ValidationError, doc: Document) -> tuple[Path, bool, str, st
             message += f" {path[1]!r}"
         return (*path, key), True, message, hint
     if kind == "required":
-        missing = [k for k in error.validator_value if not isinstance(inst, dict) or k not in inst]
+        missing = [k for k in value if not isinstance(inst, dict) or k not in inst]
         name = missing[0] if missing else "?"
         return path, bool(path), f"{where} is missing required key {name!r}", ""
     if kind == "enum":
-        options = ", ".join(str(v) for v in error.validator_value)
+        options = ", ".join(str(v) for v in value)
         return path, False, f"{_describe(inst)} is not allowed for {where} (one of: {options})", \
-            did_you_mean(inst, error.validator_value)
+            did_you_mean(inst, value)
     if kind == "const":
-        return path, False, f"{where} must be {error.validator_value!r}", ""
-    if kind == "type":
-        expected = error.validator_value
+        return path, False, f"{where} must be {value!r}", ""
+        expected: Any = value
+        expected = value
         words = " or ".join(_TYPE_WORDS.get(t, t) for t in
                             (expected if isinstance(expected, list) else [expected]))
         return path, False, f"{where} must be {words}, not {_describe(inst)}", ""
     if kind == "oneOf" and isinstance(inst, dict):
         routing = [k for k in ("next", "branches", "routes") if k in inst]
-        allowed = [k for k in ("next", "branches", "routes")
-                   if any(k in s.get("required", []) for s in error.validator_value)]
-        choice = ", ".join(f"`{k}`" for k in allowed)
+        routings = [k for k in ("next", "branches", "routes")
+                    if any(k in s.get("required", []) for s in value)]
+        choice = ", ".join(f"`{k}`" for k in routings)
         if len(routing) > 1:
             second = routing[1]
             return (*path, second), True, \
@@ -137,7 +138,7 @@ def _explain(error: ValidationError, doc: Document) -> tuple[Path, bool, str, st
         return path, bool(path), f"{where} says nowhere to go next: give one of {choice}", ""
     if kind == "pattern":
         return path, False, f"{_describe(inst)} is not a valid value for {where} " \
-            f"(must match {error.validator_value})", ""
+            f"(must match {value})", ""
     if kind == "propertyNames":
         return path, True, f"{where}: {error.message}", ""
     if kind in ("minItems", "minProperties", "minLength"):
@@ -195,8 +196,9 @@ def _without_misspelled_required(errors: list[ValidationError]) -> list[Validati
     """
     unknown: dict[Path, list[str]] = {}
     for error in errors:
+        schema: Any = error.schema
         if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-            allowed = set(error.schema.get("properties", {}))
+            allowed = set(schema.get("properties", {}))
             unknown.setdefault(tuple(error.absolute_path), []).extend(
                 k for k in error.instance if k not in allowed)
     if not unknown:
@@ -205,7 +207,9 @@ def _without_misspelled_required(errors: list[ValidationError]) -> list[Validati
     for error in errors:
         if error.validator == "required":
             typos = unknown.get(tuple(error.absolute_path), [])
-            missing = [k for k in error.validator_value if k not in error.instance]
+            required: Any = error.validator_value
+            instance: Any = error.instance
+            missing = [k for k in required if k not in instance]
             if missing and all(difflib.get_close_matches(k, typos, n=1, cutoff=0.6)
                                for k in missing):
                 continue

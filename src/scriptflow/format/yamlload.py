@@ -14,7 +14,7 @@ import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any
 
 import yaml
 
@@ -37,13 +37,13 @@ Path = tuple[str | int, ...]
 Mark = tuple[int, int]  # (line, column), both counted from 1
 
 
-class _ComposeLoader(_BaseLoader):  # type: ignore[misc,valid-type]
+class _ComposeLoader(_BaseLoader):
     """A loader that resolves no implicit tags: every plain scalar arrives as str.
 
     We resolve scalars ourselves by the YAML 1.2 core schema, which PyYAML (1.1) lacks.
     """
 
-    yaml_implicit_resolvers: ClassVar[dict[str, Any]] = {}
+    yaml_implicit_resolvers = {}  # noqa: RUF012 - PyYAML's own class attribute
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
         return _resolve_tag(self, kind, value, implicit)
@@ -52,7 +52,7 @@ class _ComposeLoader(_BaseLoader):  # type: ignore[misc,valid-type]
 class _PyComposeLoader(yaml.SafeLoader):
     """Pure-Python twin, for documents whose flow nesting could overflow libyaml's C stack."""
 
-    yaml_implicit_resolvers: ClassVar[dict[str, Any]] = {}
+    yaml_implicit_resolvers = {}  # noqa: RUF012 - PyYAML's own class attribute
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
         return _resolve_tag(self, kind, value, implicit)
@@ -62,7 +62,8 @@ def _resolve_tag(loader: Any, kind: Any, value: Any, implicit: Any) -> str:
     # Untagged plain scalars get a private tag so `!!str 12` stays told apart from `12`.
     if kind is yaml.ScalarNode and implicit[0]:
         return _PLAIN
-    return str(yaml.resolver.BaseResolver.resolve(loader, kind, value, implicit))
+    return str(yaml.resolver.BaseResolver.resolve(  # type: ignore[no-untyped-call]
+        loader, kind, value, implicit))
 
 
 _FLOW_CHARS = re.compile(r"[\[\]{}]")
@@ -221,6 +222,7 @@ class _Walker:
             if isinstance(node, yaml.SequenceNode):
                 return [self.walk(item, (*path, i), depth + 1)
                         for i, item in enumerate(node.value)]
+            assert isinstance(node, yaml.MappingNode)
             return self.walk_mapping(node, path, depth)
         finally:
             self.active.discard(ident)
@@ -269,7 +271,7 @@ def _short_tag(tag: str) -> str:
 def _explicit_scalar(kind: str, value: str, style: str | None) -> Any:
     """An explicitly tagged core scalar such as ``!!int "3"``; bad text stays a string."""
     resolved = resolve_plain(value)
-    expected = {"int": int, "float": (int, float), "bool": bool, "null": type(None)}.get(kind)
+    expected: Any = {"int": int, "float": (int, float), "bool": bool, "null": type(None)}.get(kind)
     if expected is not None and isinstance(resolved, expected):
         if kind == "float":
             return float(resolved)
