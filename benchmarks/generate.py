@@ -11,7 +11,7 @@ def script_text(index: int, nodes: int, rng: random.Random, library_size: int) -
     """One script of about ``nodes`` nodes: questions on shared facts, actions, decisions,
     handoffs to other generated scripts and outcomes; lint-clean by construction."""
     sid = f"gen-{index:05d}"
-    facts = [f"f{index}_{i}" for i in range(max(nodes // 3, 2))]
+    facts = [f"f{index}_{i}" for i in range(max(nodes // 4, 2))]
     lines = [
         "# yaml-language-server: $schema=../schemas/script.schema.json",
         "scriptflow: 1",
@@ -42,7 +42,9 @@ def script_text(index: int, nodes: int, rng: random.Random, library_size: int) -
                   f"    {text_key}: Generated step {i} of script {index}; what do you see?",
                   f"    fact: {fact}", "    branches:", f"      red: {nxt}",
                   f"      green: {alt}", f"      blue: {nxt}"]
-    other = f"gen-{rng.randrange(library_size):05d}"
+    # Handoffs only go forward, so the library has no handoff loops (SF303).
+    target = rng.randrange(index + 1, library_size) if index + 1 < library_size else index
+    other = f"gen-{target:05d}"
     lines += [f"  n{body}:", "    type: decision", "    routes:",
               f"      - when: \"{facts[0]} in ['red', 'green']\"", "        goto: fixed",
               "      - goto: escalate"]

@@ -76,17 +76,14 @@ def analyse(ctx: LintContext) -> Knowledge:
             return (known & ~may_invalidate.get(callee, universe)) | summary.get(callee, 0)
         return known
 
+    outcomes = [key for key, node in nodes.items() if node.type == "outcome"]
     while True:
         known_at = must_dataflow(adj, entries, transfer, universe)
-        new_summary: dict[str, int] = {}
-        for sid in ctx.scripts:
-            at_outcomes = universe
-            found = False
-            for (s, _n), node in nodes.items():
-                if s == sid and node.type == "outcome" and (s, _n) in known_at:
-                    at_outcomes &= known_at[(s, _n)]
-                    found = True
-            new_summary[sid] = at_outcomes if found else 0
+        at_outcomes: dict[str, int] = {}
+        for key in outcomes:
+            if key in known_at:
+                at_outcomes[key[0]] = at_outcomes.get(key[0], universe) & known_at[key]
+        new_summary = {sid: at_outcomes.get(sid, 0) for sid in ctx.scripts}
         if new_summary == summary:
             return Knowledge(bits, known_at)
         summary = new_summary

@@ -175,14 +175,15 @@ def maybe_unknown(ctx: LintContext) -> Iterator[Problem]:
             key = (script.id, node.id)
             if not node.routes or not know.reached(key):
                 continue
-            known = know.known(key)
-            if node.asks and node.fact:
-                known = (known - set(node.invalidates)) | {node.fact}
+            own = {node.fact} if node.asks and node.fact else set()
+            forgotten = set(node.invalidates) - own
             for route in node.routes:
                 if route.when is None:
                     continue
-                for fact in sorted(route.when.unguarded_reads() - known):
-                    if fact not in script.facts:
+                for fact in sorted(route.when.unguarded_reads()):
+                    if fact not in script.facts or fact in own:
+                        continue
+                    if know.is_known(key, fact) and fact not in forgotten:
                         continue
                     yield ctx.problem(
                         "SF404", script, route.when_mark,

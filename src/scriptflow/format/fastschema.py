@@ -91,6 +91,8 @@ class _Compiler:
             return _items(self.compile(arg))
         if key == "propertyNames":
             return _property_names(self.compile(arg))
+        if key == "allOf" and (dispatch := self.discriminated(arg)) is not None:
+            return dispatch
         if key in ("allOf", "anyOf", "oneOf"):
             subs = [self.compile(s) for s in arg]
             return {"allOf": _all_of, "anyOf": _any_of, "oneOf": _one_of}[key](subs)
@@ -100,6 +102,33 @@ class _Compiler:
             return _if_then_else(self.compile(arg), self.compile(schema.get("then", True)),
                                  self.compile(schema.get("else", True)))
         raise ValueError(f"unsupported JSON Schema keyword {key!r}")
+
+    def discriminated(self, cases: list[Any]) -> Predicate | None:
+        """``allOf: [{if: {properties: {type: {const: X}}, required: [type]}, then: …}, …]``
+        compiled to one dict lookup on the discriminating key (for mappings)."""
+        branches: dict[Any, Predicate] = {}
+        prop: str | None = None
+        for case in cases:
+            cond = case.get("if") if isinstance(case, dict) else None
+            if not isinstance(cond, dict) or set(case) - {"if", "then"} or set(cond) != {
+                    "properties", "required"} or len(cond["properties"]) != 1:
+                return None
+            (name, sub), = cond["properties"].items()
+            if cond["required"] != [name] or set(sub) != {"const"} or not isinstance(
+                    sub["const"], str) or (prop is not None and prop != name):
+                return None
+            prop = name
+            branches[sub["const"]] = self.compile(case.get("then", True))
+        generic = _all_of([self.keyword("if", c["if"], c) for c in cases])
+
+        def dispatch(value: Any) -> bool:
+            if not isinstance(value, dict):
+                return generic(value)
+            branch = branches.get(value.get(prop)) if isinstance(value.get(prop), str) \
+                else None
+            return True if branch is None else branch(value)
+
+        return dispatch
 
     def _object(self, schema: dict[str, Any]) -> Predicate:
         props = {k: self.compile(s) for k, s in schema.get("properties", {}).items()}
@@ -178,6 +207,9 @@ def _type(arg: Any) -> Predicate:
 
 
 def _enum(arg: Any) -> Predicate:
+    if all(isinstance(x, str) for x in arg):
+        members = frozenset(arg)
+        return lambda v: isinstance(v, str) and v in members
     return lambda v: any(_equal(v, x) for x in arg)
 
 
