@@ -12,6 +12,7 @@ from .errors import LibraryError, ScriptNotFoundError
 from .format.model import Fact, Node, Script
 from .format.reader import find_script_files, read_document
 from .format.schema import did_you_mean
+from .format.yamlload import paused_gc
 from .problems import Problem
 
 if TYPE_CHECKING:
@@ -83,7 +84,8 @@ def load_library(*paths: str | os.PathLike[str], config: LintConfig | None = Non
     """
     if not paths:
         raise TypeError("load_library() needs at least one path")
-    documents = [read_document(p) for p in find_script_files(paths)]
+    with paused_gc():
+        documents = [read_document(p) for p in find_script_files(paths)]
     report, ctx = lint_documents(documents, config)
     if report.errors:
         where = ", ".join(os.fspath(p) for p in paths)

@@ -10,7 +10,7 @@ from ..codes import make_problem
 from ..format.model import Script, build_script
 from ..format.reader import find_script_files, read_document
 from ..format.schema import validate
-from ..format.yamlload import Document
+from ..format.yamlload import Document, paused_gc
 from ..problems import LintReport, Problem
 from . import rules_flow, rules_refs  # noqa: F401 - importing registers the rules
 from .context import LintConfig, LintContext
@@ -108,12 +108,13 @@ def lint_documents(documents: Sequence[Document],
     config = config or LintConfig()
     problems: list[Problem] = []
     scripts: list[Script] = []
-    for doc in documents:
-        script, found = check_document(doc)
-        problems += found
-        if script is not None:
-            scripts.append(script)
-    ctx, library_problems = check_scripts(documents, scripts, config)
+    with paused_gc():
+        for doc in documents:
+            script, found = check_document(doc)
+            problems += found
+            if script is not None:
+                scripts.append(script)
+        ctx, library_problems = check_scripts(documents, scripts, config)
     problems += library_problems
     report = LintReport(configure(problems, config, ctx.documents), files=len(documents))
     return report, ctx
@@ -122,6 +123,7 @@ def lint_documents(documents: Sequence[Document],
 def lint(paths: Iterable[str | os.PathLike[str]], config: LintConfig | None = None
          ) -> LintReport:
     """Lint every script under ``paths``; raises ``MissingPathError`` for a missing path."""
-    documents = [read_document(p) for p in find_script_files(paths)]
+    with paused_gc():
+        documents = [read_document(p) for p in find_script_files(paths)]
     report, _ctx = lint_documents(documents, config)
     return report

@@ -25,6 +25,7 @@ def cmd_lint(args: argparse.Namespace) -> int:
     from ..checks.config import ConfigError, config_from_table, load_config
     from ..checks.runner import lint_documents
     from ..format.reader import MissingPathError, find_script_files, read_document
+    from ..format.yamlload import paused_gc
     from .reporters import REPORTERS
 
     try:
@@ -40,7 +41,8 @@ def cmd_lint(args: argparse.Namespace) -> int:
             config, _source = load_config(start)
         if args.max_questions is not None:
             config.max_questions = args.max_questions
-        documents = [read_document(f) for f in files]
+        with paused_gc():
+            documents = [read_document(f) for f in files]
     except (MissingPathError, ConfigError) as exc:
         return _fail(str(exc))
     except OSError as exc:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 MAX_LENGTH = 2000
@@ -449,8 +450,13 @@ class Expression:
         return found
 
 
+@lru_cache(maxsize=4096)
 def parse(text: str) -> Expression:
-    """Parse a condition; raises :class:`ExpressionError` and nothing else."""
+    """Parse a condition; raises :class:`ExpressionError` and nothing else.
+
+    Expressions are immutable, so the same condition text (common across a library)
+    is parsed once.
+    """
     if not isinstance(text, str):
         raise ExpressionError("a condition must be text", str(text), 0)
     if len(text) > MAX_LENGTH:

@@ -219,7 +219,19 @@ def _const(arg: Any) -> Predicate:
 
 def _pattern(arg: Any) -> Predicate:
     rx = re.compile(arg)
-    return lambda v: not isinstance(v, str) or rx.search(v) is not None
+    seen: dict[str, bool] = {}  # ids and keys repeat across a library: match each once
+
+    def check(v: Any) -> bool:
+        if not isinstance(v, str):
+            return True
+        found = seen.get(v)
+        if found is None:
+            if len(seen) > 100_000:
+                seen.clear()
+            found = seen[v] = rx.search(v) is not None
+        return found
+
+    return check
 
 
 def _min_length(n: Any) -> Predicate:
