@@ -1,0 +1,175 @@
+"""Every fact a session knows, with where it came from and when it goes stale."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any, NamedTuple
+
+from ..errors import ResumeError
+
+SOURCES = ("customer", "agent", "intake", "system")
+TRACKER_FORMAT = 1
+
+Value = bool | int | float | str
+
+
+class Known(NamedTuple):
+    """One known fact. Immutable: learning again replaces the whole entry.
+
+    ``script`` and ``node`` say where it was learned (``None`` for intake facts);
+    ``stale_at`` is when its ttl runs out (``None``: never).
+    """
+
+    value: Value
+    source: str
+    script: str | None
+    node: str | None
+    learned_at: float
+    stale_at: float | None = None
+
+    def fresh(self, now: float) -> bool:
+        """True while the ttl has not run out."""
+        return self.stale_at is None or now < self.stale_at
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe; the value is in clear (see :meth:`Tracker.to_dict`)."""
+        return {"value": self.value, "source": self.source, "script": self.script,
+                "node": self.node, "learned_at": self.learned_at, "stale_at": self.stale_at}
+
+    @classmethod
+    def from_dict(cls, key: str, data: Any) -> Known:
+        """Rebuild an entry; raises :class:`ResumeError` on anything malformed."""
+        if not isinstance(data, Mapping):
+            raise ResumeError(f"tracker entry {key!r} is not a mapping")
+        try:
+            value = data["value"]
+            source = data["source"]
+            learned_at = float(data["learned_at"])
+            stale = data.get("stale_at")
+            stale_at = None if stale is None else float(stale)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ResumeError(f"tracker entry {key!r} is malformed: {exc!r}") from None
+        if not isinstance(value, (bool, int, float, str)):
+            raise ResumeError(f"tracker entry {key!r} has a value that is not a scalar")
+        if source not in SOURCES:
+            raise ResumeError(f"tracker entry {key!r} has an unknown source {source!r}")
+        script, node = data.get("script"), data.get("node")
+        if not (script is None or isinstance(script, str)) or \
+                not (node is None or isinstance(node, str)):
+            raise ResumeError(f"tracker entry {key!r} has a malformed script or node")
+        return cls(value, source, script, node, learned_at, stale_at)
+
+
+class Tracker:
+    """The facts of one customer: ``{key: Known}``, kept across handoffs, calls and contacts.
+
+    Stale entries stay (a summary still shows them) but :meth:`values` leaves them out,
+    so decisions and skips see only what is known *now*. Pass a tracker (or its
+    ``to_dict()``) to ``Library.start(..., tracker=...)`` to carry facts into a later
+    contact; each fact's ttl still applies.
+    """
+
+    __slots__ = ("_entries", "_next_stale", "_values")
+
+    def __init__(self, entries: Mapping[str, Known] | None = None) -> None:
+        self._entries: dict[str, Known] = dict(entries or {})
+        # A plain {key: value} mirror, so a decision step needs no dict building while
+        # nothing is stale (the common case): values() hands it out as it is.
+        self._values: dict[str, Value] = {k: e.value for k, e in self._entries.items()}
+        self._next_stale = self._soonest()
+
+    def _soonest(self) -> float | None:
+        times = [e.stale_at for e in self._entries.values() if e.stale_at is not None]
+        return min(times) if times else None
+
+    # -- reading -------------------------------------------------------------------------
+    def get(self, key: str) -> Known | None:
+        """The entry for ``key`` (fresh or stale), or ``None``."""
+        return self._entries.get(key)
+
+    def fresh(self, key: str, now: float) -> Known | None:
+        """The entry for ``key`` if it is known and not stale at ``now``."""
+        entry = self._entries.get(key)
+        if entry is None or (entry.stale_at is not None and now >= entry.stale_at):
+            return None
+        return entry
+
+    def values(self, now: float) -> Mapping[str, Value]:
+        """``{key: value}`` of the facts fresh at ``now``. Do not modify the result."""
+        if self._next_stale is None or now < self._next_stale:
+            return self._values
+        return {k: e.value for k, e in self._entries.items() if e.fresh(now)}
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._entries
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def items(self) -> Iterator[tuple[str, Known]]:
+        """``(key, entry)`` pairs in the order they were learned."""
+        return iter(self._entries.items())
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Tracker) and self._entries == other._entries
+
+    __hash__ = None  # type: ignore[assignment]  # mutable
+
+    def __repr__(self) -> str:
+        return f"<Tracker of {len(self._entries)} facts>"
+
+    # -- changing ------------------------------------------------------------------------
+    def set(self, key: str, entry: Known) -> None:
+        """Record ``entry`` as what is known about ``key`` (replacing any earlier one)."""
+        entries = self._entries
+        entries.pop(key, None)  # re-learning moves the fact to the end: learned order
+        entries[key] = entry
+        values = self._values
+        values.pop(key, None)
+        values[key] = entry.value
+        if entry.stale_at is not None and (self._next_stale is None
+                                           or entry.stale_at < self._next_stale):
+            self._next_stale = entry.stale_at
+
+    def forget(self, key: str) -> Known | None:
+        """Drop ``key``; returns the entry it had."""
+        entry = self._entries.pop(key, None)
+        if entry is not None:
+            del self._values[key]
+            if entry.stale_at is not None and entry.stale_at == self._next_stale:
+                self._next_stale = self._soonest()
+        return entry
+
+    def restore(self, key: str, entry: Known | None) -> None:
+        """Put back what :meth:`get` returned earlier (``None``: forget)."""
+        if entry is None:
+            self.forget(key)
+        else:
+            self.set(key, entry)
+
+    def copy(self) -> Tracker:
+        """An independent tracker with the same entries (entries are immutable)."""
+        return Tracker(self._entries)
+
+    # -- serialising ---------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe. Sensitive values are kept in clear so a session can be restored:
+        store tracker data as you would the customer's record, not as a log."""
+        return {"format": TRACKER_FORMAT,
+                "facts": {k: e.to_dict() for k, e in self._entries.items()}}
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Tracker:
+        """Rebuild from :meth:`to_dict`; raises :class:`ResumeError` on malformed data."""
+        if not isinstance(data, Mapping):
+            raise ResumeError("tracker data is not a mapping")
+        if data.get("format") != TRACKER_FORMAT:
+            raise ResumeError(f"unsupported tracker format {data.get('format')!r} "
+                              f"(this version reads {TRACKER_FORMAT})")
+        facts = data.get("facts")
+        if not isinstance(facts, Mapping):
+            raise ResumeError("tracker data has no 'facts' mapping")
+        return cls({str(k): Known.from_dict(str(k), v) for k, v in facts.items()})

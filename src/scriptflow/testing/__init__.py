@@ -1,0 +1,1 @@
+"""Scenario tests for scripts (``*.scenarios.yaml``): run them, compare, measure coverage."""

@@ -1,0 +1,148 @@
+"""Read ``*.scenarios.yaml`` files with positions, checking their shape as we go."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..format.yamlload import Document, Mark, Path, load_bytes
+
+SCENARIO_FORMATS = (1,)
+EXPECT_KEYS = ("outcome", "code", "asked", "skipped", "script", "calls", "handoffs", "node")
+SCENARIO_KEYS = ("name", "facts", "answers", "answers_by_script", "confirm", "notes",
+                 "expect", "actor", "description")
+
+
+@dataclass(slots=True)
+class Answer:
+    """One answer given by a scenario, with where it was written."""
+
+    fact: str
+    values: list[Any]  # one per time the fact is asked; a scalar repeats
+    repeat: bool
+    mark: Mark
+    script: str | None = None
+    used: int = 0
+
+
+@dataclass(slots=True)
+class Scenario:
+    name: str
+    path: str
+    mark: Mark
+    script: str
+    facts: dict[str, Any] = field(default_factory=dict)
+    answers: list[Answer] = field(default_factory=list)
+    confirm: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    expect: dict[str, Any] = field(default_factory=dict)
+    expect_marks: dict[str, Mark] = field(default_factory=dict)
+    actor: str = "customer"
+
+
+@dataclass(slots=True)
+class ScenarioFileError:
+    path: str
+    line: int
+    column: int
+    message: str
+
+    def format(self) -> str:
+        return f"{self.path}:{self.line}:{self.column}: {self.message}"
+
+
+@dataclass(slots=True)
+class ScenarioFile:
+    path: str
+    script: str
+    scenarios: list[Scenario]
+    errors: list[ScenarioFileError]
+
+
+def _error(doc: Document, path: Path, message: str, *, key: bool = False) -> ScenarioFileError:
+    line, column = doc.key_mark(path) if key else doc.mark(path)
+    return ScenarioFileError(doc.path, line, column, message)
+
+
+def read_scenario_file(path: str) -> ScenarioFile:
+    with open(path, "rb") as handle:
+        doc = load_bytes(handle.read(), path)
+    result = ScenarioFile(path, "", [], [])
+    if doc.problems:
+        result.errors += [ScenarioFileError(p.path, p.line, p.column, p.message)
+                          for p in doc.problems if p.severity == "error"]
+        if doc.data is None:
+            return result
+    data = doc.data
+    if not isinstance(data, dict):
+        result.errors.append(_error(doc, (), "a scenario file is a mapping with "
+                                    "`scriptflow-scenarios: 1`, `script:` and `scenarios:`"))
+        return result
+    if data.get("scriptflow-scenarios") not in SCENARIO_FORMATS:
+        result.errors.append(_error(doc, ("scriptflow-scenarios",),
+                                    "missing or unsupported `scriptflow-scenarios:` (use 1)"))
+        return result
+    unknown = set(data) - {"scriptflow-scenarios", "script", "scenarios", "description"}
+    for key in sorted(unknown):
+        result.errors.append(_error(doc, (key,), f"unknown key {key!r}", key=True))
+    script = data.get("script")
+    if not isinstance(script, str):
+        result.errors.append(_error(doc, ("script",), "`script:` must name the script under "
+                                    "test"))
+        return result
+    result.script = script
+    scenarios = data.get("scenarios")
+    if not isinstance(scenarios, list) or not scenarios:
+        result.errors.append(_error(doc, ("scenarios",), "`scenarios:` must be a list of "
+                                    "scenarios"))
+        return result
+    for index, raw in enumerate(scenarios):
+        scenario = _read_scenario(doc, ("scenarios", index), raw, script, result.errors)
+        if scenario is not None:
+            result.scenarios.append(scenario)
+    return result
+
+
+def _read_scenario(doc: Document, base: Path, raw: Any, script: str,
+                   errors: list[ScenarioFileError]) -> Scenario | None:
+    if not isinstance(raw, dict) or not isinstance(raw.get("name"), str):
+        errors.append(_error(doc, base, "each scenario is a mapping with a `name:`"))
+        return None
+    for key in sorted(set(raw) - set(SCENARIO_KEYS)):
+        errors.append(_error(doc, (*base, key), f"unknown key {key!r} in scenario "
+                             f"{raw['name']!r}", key=True))
+    scenario = Scenario(name=raw["name"], path=doc.path, mark=doc.mark((*base, "name")),
+                        script=script, actor=str(raw.get("actor", "customer")))
+    for key in ("facts", "answers", "answers_by_script", "confirm", "expect"):
+        if key in raw and not isinstance(raw[key], dict):
+            errors.append(_error(doc, (*base, key), f"`{key}:` must be a mapping"))
+            return None
+    scenario.facts = dict(raw.get("facts") or {})
+    scenario.confirm = dict(raw.get("confirm") or {})
+    scenario.notes = [str(n) for n in raw.get("notes") or []]
+    for fact, value in (raw.get("answers") or {}).items():
+        scenario.answers.append(_answer(doc, (*base, "answers", fact), fact, value, None))
+    for sid, table in (raw.get("answers_by_script") or {}).items():
+        if not isinstance(table, dict):
+            errors.append(_error(doc, (*base, "answers_by_script", sid),
+                                 "answers for a script are a mapping of fact: answer"))
+            continue
+        for fact, value in table.items():
+            scenario.answers.append(_answer(doc, (*base, "answers_by_script", sid, fact),
+                                            fact, value, sid))
+    expect = raw.get("expect") or {}
+    for key in sorted(set(expect) - set(EXPECT_KEYS)):
+        errors.append(_error(doc, (*base, "expect", key), f"unknown expectation {key!r} "
+                             f"(known: {', '.join(EXPECT_KEYS)})", key=True))
+    for key in ("asked", "skipped", "calls", "handoffs"):
+        if key in expect and not isinstance(expect[key], list):
+            errors.append(_error(doc, (*base, "expect", key), f"`{key}:` must be a list"))
+    scenario.expect = {k: v for k, v in expect.items() if k in EXPECT_KEYS}
+    scenario.expect_marks = {k: doc.mark((*base, "expect", k)) for k in scenario.expect}
+    return scenario
+
+
+def _answer(doc: Document, path: Path, fact: str, value: Any, script: str | None) -> Answer:
+    repeat = not isinstance(value, list)
+    return Answer(fact=fact, values=[value] if repeat else list(value), repeat=repeat,
+                  mark=doc.key_mark(path), script=script)
