@@ -69,7 +69,7 @@ def test_valid_scripts_lint_clean(script: dict[str, Any]) -> None:
 def _edges(script: dict[str, Any]) -> list[tuple[str, str, Any]]:
     found = []
     for nid, node in script["nodes"].items():
-        for key, target in node.get("branches", {}).items():
+        for key in node.get("branches", {}):
             found.append((nid, "branches", key))
         if "next" in node:
             found.append((nid, "next", None))

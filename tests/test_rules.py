@@ -81,7 +81,7 @@ CASES = [
     ("SF201", [script().replace("green: check", "green: chek")], [("SF201", 17, 14)]),
     ("SF201", [script().replace("start: q", "start: begin")], [("SF201", 3, 8)]),
     ("SF202", [script().replace("fact: ok", "fact: okay")], [("SF202", 21, 11)]),
-    ("SF202", [script().replace("prompt: OK?", "prompt: OK, {name}?")], [("SF202", 20, 13)]),
+    ("SF202", [script().replace("prompt: OK?", "prompt: OK, {name}?")], [("SF202", 20, 17)]),
     ("SF203", [script().replace("  escalate:\n    type: outcome\n    result: escalated",
                                 "  escalate:\n    type: handoff\n    script: nowhere")],
      [("SF203", 30, 13)]),
@@ -91,7 +91,7 @@ CASES = [
       no: escalate""", """    routes:
       - when: "ok =="
         goto: fixed
-      - goto: escalate""")], [("SF205", 23, 15)]),
+      - goto: escalate""")], [("SF205", 23, 21)]),
     ("SF301", [script() + "  spare:\n    type: outcome\n    result: unresolved\n"],
      [("SF301", 31, 3)]),
     ("SF302", [script().replace("no: escalate", "no: loop") + """\
@@ -143,7 +143,7 @@ CASES = [
   route:
     type: decision
     routes:
-      - when: "ok"
+      - when: "ok == true"
         goto: fixed
       - goto: check
   fixed:

@@ -80,9 +80,10 @@ def analyse(ctx: LintContext) -> Knowledge:
     while True:
         known_at = must_dataflow(adj, entries, transfer, universe)
         at_outcomes: dict[str, int] = {}
-        for key in outcomes:
-            if key in known_at:
-                at_outcomes[key[0]] = at_outcomes.get(key[0], universe) & known_at[key]
+        for outcome in outcomes:
+            if outcome in known_at:
+                sid = outcome[0]
+                at_outcomes[sid] = at_outcomes.get(sid, universe) & known_at[outcome]
         new_summary = {sid: at_outcomes.get(sid, 0) for sid in ctx.scripts}
         if new_summary == summary:
             return Knowledge(bits, known_at)

@@ -142,8 +142,9 @@ def always_skipped(ctx: LintContext) -> Iterator[Problem]:
                 yield ctx.problem("SF402", script, node.mark,
                                   f"{node.type} {node.id!r} is never asked: {node.fact!r} is "
                                   "already known on every path to it", node=node.id,
-                                  hint="remove it, or set `reask: confirm` or `reask: always`"
-                                       " if it must be asked again")
+                                  hint="remove it; or, if something in between changes the "
+                                       "answer, list the fact in that action's `invalidates`;"
+                                       " or set `reask: confirm` or `reask: always`")
 
 
 @rule("SF403")

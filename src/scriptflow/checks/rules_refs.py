@@ -63,6 +63,14 @@ def _fact_uses(node: Node) -> Iterator[tuple[str, object, str]]:
         yield key, node.text_mark, "placeholder"
 
 
+def _where_used(ctx: LintContext, script: Script, mark: object, key: str, where: str) -> object:
+    """Point at the placeholder itself rather than at the start of the text."""
+    doc = ctx.documents.get(script.path)
+    if where != "placeholder" or doc is None or mark is None:
+        return mark
+    return doc.locate(mark, "{" + key + "}")  # type: ignore[arg-type]
+
+
 @rule("SF202")
 def unknown_fact(ctx: LintContext) -> Iterator[Problem]:
     for script in ctx.scripts.values():
@@ -70,6 +78,7 @@ def unknown_fact(ctx: LintContext) -> Iterator[Problem]:
         for node in script.nodes.values():
             for key, mark, where in _fact_uses(node):
                 if key not in declared:
+                    mark = _where_used(ctx, script, mark, key, where)
                     what = {"fact": "asks", "invalidates": "invalidates",
                             "condition": "reads", "placeholder": "shows"}[where]
                     shown = f"{{{key}}}" if where == "placeholder" else repr(key)

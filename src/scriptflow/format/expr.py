@@ -47,6 +47,7 @@ import operator
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Final
 
 __all__ = ["KEYWORDS", "MAX_DEPTH", "MAX_LENGTH", "Expression", "ExpressionError", "parse"]
@@ -87,6 +88,8 @@ _SYMBOLS = ("==", "!=", "<=", ">=", "<", ">", "(", ")", "[", "]", ",")
 _COMPARE_OPS = frozenset({"==", "!=", "<", "<=", ">", ">="})
 _ESCAPABLE = "\\'\""
 _HINTS = {
+    "=>": " (did you mean '>='?)",
+    "=<": " (did you mean '<='?)",
     "=": " (use '==' to compare)",
     "!": " (use 'not', or '!=' to compare)",
     "&": " (use 'and')",
@@ -140,8 +143,8 @@ def _tokenize(text: str) -> list[_Token]:
             continue
         symbol = next((s for s in _SYMBOLS if text.startswith(s, pos)), None)
         if symbol is None:
-            raise ExpressionError(f"unexpected character {char!r}{_HINTS.get(char, '')}",
-                                  text, pos)
+            hint = _HINTS.get(text[pos:pos + 2]) or _HINTS.get(char, "")
+            raise ExpressionError(f"unexpected character {char!r}{hint}", text, pos)
         tokens.append(_Token("symbol", symbol, pos, symbol))
         pos += len(symbol)
     tokens.append(_Token("end", "", end, ""))
@@ -592,12 +595,12 @@ def _known_if_false(node: _Node) -> frozenset[str]:
 
 
 def _unguarded(node: _Node, guarded: frozenset[str], found: set[str]) -> None:
-    if isinstance(node, _Fact):
-        if node.name not in guarded:
-            found.add(node.name)
-    elif isinstance(node, _Compare):
-        _unguarded(node.left, guarded, found)
-        _unguarded(node.right, guarded, found)
+    # A bare fact name means "known and truthy": reading it unknown is what the author
+    # asked for. Only comparisons silently turn an unknown fact into "false".
+    if isinstance(node, _Compare):
+        for side in (node.left, node.right):
+            if isinstance(side, _Fact) and side.name not in guarded:
+                found.add(side.name)
     elif isinstance(node, _Not):
         _unguarded(node.operand, guarded, found)
     elif isinstance(node, _And):
@@ -644,6 +647,16 @@ class Expression:
     _tree: _Node = field(repr=False, compare=False)
     _test: _Test = field(repr=False, compare=False)
 
+    # The compiled closures cannot be pickled (the lint cache pickles scripts): keep the
+    # tree and compile again on load.
+    def __getstate__(self) -> dict[str, object]:
+        return {"text": self.text, "facts": self.facts, "_tree": self._tree}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        for key, value in state.items():
+            object.__setattr__(self, key, value)
+        object.__setattr__(self, "_test", _compile(self._tree))
+
     def evaluate(self, facts: Facts) -> bool:
         """Whether the condition holds; ``facts`` maps each *known* fact to its value.
 
@@ -679,9 +692,18 @@ class Expression:
 
 
 def parse(text: str) -> Expression:
-    """Parse a condition; raises :class:`ExpressionError`, and nothing else, for bad input."""
+    """Parse a condition; raises :class:`ExpressionError`, and nothing else, for bad input.
+
+    Expressions are immutable, so each distinct text (conditions repeat across a library)
+    is parsed once per process.
+    """
     if not isinstance(text, str):
         raise ExpressionError(f"expected text but found {type(text).__name__}", "", 0)
+    return _parse_cached(text)
+
+
+@lru_cache(maxsize=8192)
+def _parse_cached(text: str) -> Expression:
     if len(text) > MAX_LENGTH:
         raise ExpressionError(f"expression is longer than {MAX_LENGTH} characters", text,
                               MAX_LENGTH)

@@ -159,6 +159,17 @@ def build_script(doc: Document, broken: set[Path]) -> tuple[Script | None, list[
         if ("facts", key) in broken:
             script.broken_facts.add(key)
             continue
+        if "pattern" in raw:
+            try:
+                re.compile(raw["pattern"])
+            except re.error as exc:
+                line, column = doc.mark(("facts", key, "pattern"))
+                problems.append(make_problem(
+                    "SF101", doc.path, line, column, f"pattern of fact {key!r} is not a valid "
+                    f"regular expression: {exc}", script=sid,
+                    hint="check brackets and escapes; in YAML, quote the pattern"))
+                script.broken_facts.add(key)
+                continue
         script.facts[key] = _build_fact(key, raw, sid, doc)
     for index, (node_id, raw) in enumerate((data.get("nodes") or {}).items()):
         script.node_order[node_id] = index
@@ -212,7 +223,7 @@ def _build_node(node_id: str, raw: dict[str, Any], sid: str, doc: Document,
                 route.when = parse(raw_route["when"])
             except ExpressionError as exc:
                 route.bad_expression = True
-                line, column = route.when_mark
+                line, column = doc.locate(route.when_mark, raw_route["when"], exc.offset)
                 problems.append(make_problem(
                     "SF205", doc.path, line, column, f"bad condition {raw_route['when']!r}: "
                     f"{exc}", script=sid, node=node_id))

@@ -67,7 +67,8 @@ def _where(path: Path) -> str:
         where, rest = "the script", path
     if rest:
         dotted = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in rest)
-        where += f" at {dotted.lstrip('.')}"
+        dotted = dotted.lstrip(".")
+        where = f"`{dotted}`" if where == "the script" else f"{where} at {dotted}"
     return where
 
 
@@ -121,11 +122,16 @@ def _explain(error: ValidationError, doc: Document) -> tuple[Path, bool, str, st
             did_you_mean(inst, value)
     if kind == "const":
         return path, False, f"{where} must be {value!r}", ""
+    if kind == "type":
         expected: Any = value
-        expected = value
-        words = " or ".join(_TYPE_WORDS.get(t, t) for t in
+        words = " or ".join(str(_TYPE_WORDS.get(t, t)) for t in
                             (expected if isinstance(expected, list) else [expected]))
-        return path, False, f"{where} must be {words}, not {_describe(inst)}", ""
+        hint = ""
+        if "string" in (expected if isinstance(expected, list) else [expected]) and \
+                isinstance(inst, (int, float, bool)):
+            hint = f"put it in quotes to make it text: '{inst}'" if not isinstance(
+                inst, bool) else "put it in quotes to make it text"
+        return path, False, f"{where} must be {words}, not {_describe(inst)}", hint
     if kind == "oneOf" and isinstance(inst, dict):
         routing = [k for k in ("next", "branches", "routes") if k in inst]
         routings = [k for k in ("next", "branches", "routes")

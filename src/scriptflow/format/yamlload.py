@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from ..codes import make_problem
+from ..codes import NAMES, make_problem
 from ..problems import Problem
 
 try:  # libyaml's parser is several times faster; fall back to pure Python when absent
@@ -172,6 +172,35 @@ class Document:
         """Position of the key that holds ``path`` (falls back to the value)."""
         return self.key_marks.get(path) or self.mark(path)
 
+    def locate(self, mark: Mark, needle: str, offset: int = 0, within: int = 4096) -> Mark:
+        """Where ``needle`` (a part of the value written at ``mark``) appears in the source,
+        moved on by ``offset`` characters; ``mark`` itself when it cannot be found."""
+        if not needle or not self.text:
+            return mark
+        starts = self._line_starts()
+        line, column = mark
+        if not 0 < line <= len(starts):
+            return mark
+        begin = starts[line - 1] + column - 1
+        found = self.text.find(needle, begin, begin + within + len(needle))
+        if found < 0:
+            return mark
+        absolute = found + offset
+        if "\n" in self.text[found:absolute]:
+            return mark  # the part sits across a folded line: keep the value's start
+        from bisect import bisect_right
+
+        index = bisect_right(starts, absolute) - 1
+        return (index + 1, absolute - starts[index] + 1)
+
+    def _line_starts(self) -> list[int]:
+        starts = [0]
+        position = self.text.find("\n")
+        while position >= 0:
+            starts.append(position + 1)
+            position = self.text.find("\n", position + 1)
+        return starts
+
     def line_text(self, line: int) -> str:
         lines = self.text.splitlines()
         return lines[line - 1] if 0 < line <= len(lines) else ""
@@ -242,7 +271,7 @@ class _Walker:
                 continue
             # Keys are names: keep the text as written (`true:` stays "true").
             key = key_node.value
-            if key_node.value == "<<" and key_node.style is None:
+            if key_node.value == "<<" and key_node.tag == _PLAIN:
                 self.problem("SF101", key_node, "merge keys ('<<') are not part of YAML 1.2 "
                              "and are not supported", hint="write the keys out")
                 continue
@@ -288,7 +317,8 @@ def _scan_ignores(text: str) -> dict[int, frozenset[str]]:
         if "#" in line:
             match = IGNORE_RE.search(line)
             if match:
-                codes = {c.strip().upper() for c in match.group(1).split(",") if c.strip()}
+                codes = {NAMES.get(c.strip(), c.strip().upper())
+                         for c in match.group(1).split(",") if c.strip()}
                 found[number] = frozenset(codes)
     return found
 
@@ -371,9 +401,14 @@ def _syntax_problem(exc: yaml.MarkedYAMLError, path: str) -> Problem:
     line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
     parts = [p for p in (exc.context, exc.problem) if p]
     message = "; ".join(parts) or "invalid YAML"
+    hint = ""
     if "expected a single document" in message:
         message = "the file holds more than one YAML document; a script is one document"
-    return make_problem("SF100", path, line, column, _one_line(message))
+    elif "mapping values are not allowed" in message:
+        hint = "text that contains ': ' must be quoted, or written as a block (`prompt: >-`)"
+    elif "found character '\\t'" in message or "found character '\t'" in message:
+        hint = "indent with spaces, not tabs"
+    return make_problem("SF100", path, line, column, _one_line(message), hint=hint)
 
 
 def _one_line(text: str) -> str:
