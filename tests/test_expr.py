@@ -261,6 +261,11 @@ def test_known() -> None:
     ("known(a) or not known(a) or a == 1", set()),
     ("x == 1 or not known(x) or x > 3", {"x"}),
     ("known(a) and known(b) and a == b or c == 1", {"c"}),
+    # comparisons nested as operands of a comparison are reads too
+    ("(a == 1) == true", {"a"}),
+    ("not ((a == 1) != (b > 2))", {"a", "b"}),
+    ("known(b) and (a == 1) == (b > 2)", {"a"}),
+    ("(known(a) and a == 1) == true", set()),
 ])
 def test_unguarded_reads(text: str, unguarded: set[str]) -> None:
     assert parse(text).unguarded_reads() == frozenset(unguarded)
@@ -367,6 +372,8 @@ def test_comparisons_returns_a_fresh_list() -> None:
     ("known(x", "expected ')' after 'known(x' but found end of expression", 7),
     ("known(x, y)", "expected ')' after 'known(x' but found ','", 7),
     ("x = 1", "unexpected character '=' (use '==' to compare)", 2),
+    ("x => 1", "unexpected character '=' (did you mean '>='?)", 2),
+    ("x =< 1", "unexpected character '=' (did you mean '<='?)", 2),
     ("!x", "unexpected character '!' (use 'not', or '!=' to compare)", 0),
     ("a && b", "unexpected character '&' (use 'and')", 2),
     ("a || b", "unexpected character '|' (use 'or')", 2),
@@ -402,6 +409,16 @@ def test_expression_error_pickles() -> None:
     copy = pickle.loads(pickle.dumps(caught.value))
     assert (copy.message, copy.text, copy.offset, str(copy)) == (
         caught.value.message, caught.value.text, caught.value.offset, str(caught.value))
+
+
+def test_expression_pickles_and_still_evaluates() -> None:
+    parsed = parse("known(a) and a in [1, 2] or b == 'x' or (c > 2) == true")
+    copy = pickle.loads(pickle.dumps(parsed))
+    assert copy == parsed
+    assert (copy.facts, copy.unguarded_reads(), copy.comparisons()) == (
+        parsed.facts, parsed.unguarded_reads(), parsed.comparisons())
+    for facts in ({}, {"a": 2}, {"a": 3}, {"b": "x"}, {"c": 3}):
+        assert copy.evaluate(facts) is parsed.evaluate(facts)
 
 
 def test_non_text_input_is_an_expression_error() -> None:
@@ -635,10 +652,10 @@ def _extend(inner: st.SearchStrategy[Built]) -> st.SearchStrategy[Built]:
 
 
 conditions: st.SearchStrategy[Built] = st.recursive(
-    st.one_of(
-        st.sampled_from(NAMES).map(_fact_operand),  # a bare name: its truth is taken
+    st.one_of(  # bare names and literals mean their value; _truth applies where it is a test
+        st.sampled_from(NAMES).map(_fact_operand),
         st.sampled_from(NAMES).map(_known),
-        literals.map(_literal_operand),  # where it is used as a condition
+        literals.map(_literal_operand),
         st.builds(_compare, st.sampled_from(sorted(_OPS)), operands, operands),
         st.builds(_member, st.booleans(), operands, st.lists(literals, max_size=3)),
     ),

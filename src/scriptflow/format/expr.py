@@ -599,8 +599,11 @@ def _unguarded(node: _Node, guarded: frozenset[str], found: set[str]) -> None:
     # asked for. Only comparisons silently turn an unknown fact into "false".
     if isinstance(node, _Compare):
         for side in (node.left, node.right):
-            if isinstance(side, _Fact) and side.name not in guarded:
-                found.add(side.name)
+            if isinstance(side, _Fact):
+                if side.name not in guarded:
+                    found.add(side.name)
+            else:  # a parenthesised condition as an operand: `(a == 1) == true`
+                _unguarded(side, guarded, found)
     elif isinstance(node, _Not):
         _unguarded(node.operand, guarded, found)
     elif isinstance(node, _And):
@@ -668,12 +671,15 @@ class Expression:
         return self._test(facts)
 
     def unguarded_reads(self) -> frozenset[str]:
-        """Facts read (by a comparison or as a bare name) without a ``known()`` guard.
+        """Facts read by a comparison (``== != < <= > >= in`` or ``not in``) without a
+        ``known()`` guard — the reads that silently turn an unknown fact into "false".
 
-        A read of ``f`` is guarded when an earlier conjunct of an ``and`` makes ``f`` known
-        (``known(f) and f > 5``; ``known(a) and known(b) and a == b``), or when an earlier
-        disjunct of an ``or`` is false only if ``f`` is known (``not known(f) or f > 5``).
-        ``known(f)`` itself reads nothing.
+        A bare name (``when: vip``) is not counted: it means "known and truthy", so an
+        unknown fact being false there is what the author asked for. ``known(f)`` reads
+        nothing either. A read of ``f`` is guarded when an earlier conjunct of an ``and``
+        makes ``f`` known (``known(f) and f > 5``; ``known(a) and known(b) and a == b``), or
+        when an earlier disjunct of an ``or`` is false only if ``f`` is known
+        (``not known(f) or f > 5``).
         """
         found: set[str] = set()
         _unguarded(self._tree, frozenset(), found)
