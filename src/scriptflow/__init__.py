@@ -16,12 +16,17 @@ __all__ = [
     "Library",
     "LibraryError",
     "LintReport",
+    "ManualClock",
+    "Outcome",
     "Problem",
+    "Prompt",
     "ResumeError",
     "ScriptNotFoundError",
     "ScriptflowError",
+    "Session",
     "SessionError",
     "StoreError",
+    "Tracker",
     "__version__",
     "lint",
     "load_library",
@@ -42,10 +47,19 @@ _WHERE = {
     "Library": "library",
     "load_library": "library",
     "lint": "checks.runner",
+    "Session": "engine.session",
+    "Prompt": "engine.flow",
+    "Outcome": "engine.flow",
+    "Tracker": "engine.tracker",
+    "ManualClock": "engine.clock",
 }
 
 if TYPE_CHECKING:
     from .checks.runner import lint
+    from .engine.clock import ManualClock
+    from .engine.flow import Outcome, Prompt
+    from .engine.session import Session
+    from .engine.tracker import Tracker
     from .errors import (
         AnswerError,
         ConflictError,

@@ -18,6 +18,8 @@ from .problems import Problem
 if TYPE_CHECKING:
     import networkx as nx
 
+    from .engine.session import Session
+
 
 class Library(Mapping[str, Script]):
     """Scripts by id, checked as a whole. Use :func:`load_library` to make one."""
@@ -69,7 +71,7 @@ class Library(Mapping[str, Script]):
         return self._graph
 
     def start(self, script_id: str, facts: Mapping[str, Any] | None = None,
-              **options: Any) -> Any:
+              **options: Any) -> Session:
         """Start a session at ``script_id``'s start node. See :class:`scriptflow.Session`."""
         from .engine.session import Session
 

@@ -39,7 +39,7 @@ class Known(NamedTuple):
     @classmethod
     def from_dict(cls, key: str, data: Any) -> Known:
         """Rebuild an entry; raises :class:`ResumeError` on anything malformed."""
-        if not isinstance(data, Mapping):
+        if type(data) is not dict and not isinstance(data, Mapping):
             raise ResumeError(f"tracker entry {key!r} is not a mapping")
         try:
             value = data["value"]
@@ -110,7 +110,7 @@ class Tracker:
         return len(self._entries)
 
     def items(self) -> Iterator[tuple[str, Known]]:
-        """``(key, entry)`` pairs in the order they were learned."""
+        """``(key, entry)`` pairs (in no particular order)."""
         return iter(self._entries.items())
 
     def __eq__(self, other: object) -> bool:
@@ -124,12 +124,10 @@ class Tracker:
     # -- changing ------------------------------------------------------------------------
     def set(self, key: str, entry: Known) -> None:
         """Record ``entry`` as what is known about ``key`` (replacing any earlier one)."""
-        entries = self._entries
-        entries.pop(key, None)  # re-learning moves the fact to the end: learned order
-        entries[key] = entry
-        values = self._values
-        values.pop(key, None)
-        values[key] = entry.value
+        # Plain assignment: order carries no meaning (to_dict sorts), so undoing a change
+        # gives back an equal tracker without bookkeeping positions.
+        self._entries[key] = entry
+        self._values[key] = entry.value
         if entry.stale_at is not None and (self._next_stale is None
                                            or entry.stale_at < self._next_stale):
             self._next_stale = entry.stale_at
@@ -159,7 +157,7 @@ class Tracker:
         """JSON-safe. Sensitive values are kept in clear so a session can be restored:
         store tracker data as you would the customer's record, not as a log."""
         return {"format": TRACKER_FORMAT,
-                "facts": {k: e.to_dict() for k, e in self._entries.items()}}
+                "facts": {k: self._entries[k].to_dict() for k in sorted(self._entries)}}
 
     @classmethod
     def from_dict(cls, data: Any) -> Tracker:

@@ -1,0 +1,383 @@
+"""A session: one customer contact walked through one or more scripts, never asking twice.
+
+State is a small head (the call stack, what the prompt is, the tracker) plus two
+append-only logs: the events (the transcript) and the undo log (for :meth:`Session.back`).
+An answer changes the head, appends events and pushes one compact undo record holding
+only the tracker entries it replaced; nothing is ever copied deeply or rewritten, so a
+store can persist a session as its head plus the events added since the last save.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from ..errors import AnswerError, SessionError
+from ..format.model import Fact
+from ..format.schema import did_you_mean
+from .answers import check, logged, yes_no
+from .clock import Clock, SystemClock
+from .events import Event
+from .flow import Frame, Outcome, Prompt, Step, Undo, advance, edge, fact_decl, leave, make_prompt
+from .tracker import Known, Tracker
+
+if TYPE_CHECKING:
+    from ..library import Library
+
+ACTORS = ("customer", "agent", "system")
+MODES = ("question", "action", "confirm", "outcome")
+
+
+def _stale_at(decl: Fact | None, now: float) -> float | None:
+    return now + decl.ttl if decl is not None and decl.ttl is not None else None
+
+
+class Session:
+    """One contact, walked through scripts without asking what is already known.
+
+    Start one with :meth:`Session.start` (or ``Library.start``); show :attr:`prompt`,
+    pass what the customer said to :meth:`answer`, repeat until :attr:`finished`.
+    Persist with :meth:`to_dict` and :meth:`from_dict`.
+    """
+
+    def __init__(self, library: Library, *, session_id: str, actor: str, clock: Clock,
+                 started_at: float, tracker: Tracker, stack: list[Frame], mode: str,
+                 outcome: Outcome | None, events: list[Event], undo: list[Undo],
+                 used: dict[str, str], trail: list[Step] | None = None) -> None:
+        """Low level: use :meth:`start` or :meth:`from_dict`."""
+        self._lib = library
+        self.id = session_id
+        self.actor = actor
+        self._clock = clock
+        self.started_at = started_at
+        self._tracker = tracker
+        self._stack = stack
+        self._mode = mode
+        self._outcome = outcome
+        self._events = events
+        self._undo = undo
+        self._used = used
+        self._trail = trail
+        self._prompt = None if outcome is not None else make_prompt(
+            library, tracker, stack[-1], mode)
+
+    # -- starting ------------------------------------------------------------------------
+    @classmethod
+    def start(cls, library: Library, script_id: str, facts: Mapping[str, Any] | None = None,
+              *, tracker: Tracker | Mapping[str, Any] | None = None, clock: Clock | None = None,
+              actor: str = "customer", session_id: str | None = None,
+              trace: bool = False) -> Session:
+        """Start at ``script_id``'s start node.
+
+        ``facts`` are known before the first question (an intake form, a ticket): they
+        are checked like answers (:class:`AnswerError` names a bad one) and recorded with
+        source ``intake``. ``tracker`` carries an earlier contact's facts (a
+        :class:`Tracker` or its ``to_dict()``), each still subject to its ttl; values the
+        library no longer accepts are dropped, so they are asked again. ``actor`` is who
+        answers by default (``customer`` or ``agent``); ``clock`` defaults to the wall
+        clock. ``trace=True`` records :attr:`trail` (for coverage). Raises
+        :class:`ScriptNotFoundError` for an unknown script and :class:`SessionError` if
+        the scripts loop before the first prompt.
+        """
+        script = library[script_id]
+        who = _check_actor(actor)
+        clock = clock if clock is not None else SystemClock()
+        now = clock.now()
+        known = _earlier_tracker(library, tracker)
+        for key, raw in (facts or {}).items():
+            decl = fact_decl(library, script_id, key)
+            if decl is None:
+                hint = did_you_mean(key, library.facts)
+                raise AnswerError(f"no fact {key!r} in the library" + (f"; {hint}" if hint
+                                                                        else ""),
+                                  fact=key, answer=raw, allowed="a declared fact")
+            known.set(key, Known(check(decl, raw), "intake", None, None, now,
+                                 _stale_at(decl, now)))
+        stack: list[Frame] = [(script.id, script.start)]
+        events: list[Event] = []
+        used = {script.id: script.content_hash}
+        trail: list[Step] | None = [] if trace else None
+        mode, outcome = advance(library, known, stack, now, events, used, trail)
+        return cls(library, session_id=session_id or uuid.uuid4().hex, actor=who,
+                   clock=clock, started_at=now, tracker=known, stack=stack, mode=mode,
+                   outcome=outcome, events=events, undo=[], used=used, trail=trail)
+
+    # -- what there is to see ------------------------------------------------------------
+    @property
+    def prompt(self) -> Prompt | None:
+        """The current :class:`Prompt`, or ``None`` when the session is finished."""
+        return self._prompt
+
+    @property
+    def finished(self) -> bool:
+        """True once the session reached an outcome (outside any call)."""
+        return self._outcome is not None
+
+    @property
+    def outcome(self) -> Outcome | None:
+        """How the session ended, or ``None`` while it goes on."""
+        return self._outcome
+
+    @property
+    def facts(self) -> dict[str, Any]:
+        """``{fact: value}`` known and fresh now (a copy; real values, not masked)."""
+        return dict(self._tracker.values(self._clock.now()))
+
+    @property
+    def tracker(self) -> Tracker:
+        """Every fact with its provenance, stale ones included. Read it, or pass it to a
+        later contact's ``start(..., tracker=...)``; change the session only by answering."""
+        return self._tracker
+
+    @property
+    def events(self) -> list[Event]:
+        """The whole transcript, oldest first. Append-only: do not modify it."""
+        return self._events
+
+    @property
+    def script(self) -> str:
+        """The id of the script the session is in now."""
+        return self._stack[-1][0]
+
+    @property
+    def node(self) -> str:
+        """The id of the node the session is at now (the outcome node once finished)."""
+        return self._stack[-1][1]
+
+    @property
+    def stack(self) -> tuple[Frame, ...]:
+        """``(script, node)`` from the outermost call node to the current node."""
+        return tuple(self._stack)
+
+    @property
+    def scripts_used(self) -> dict[str, str]:
+        """``{script id: content hash}`` of every script the session has been in."""
+        return dict(self._used)
+
+    @property
+    def trail(self) -> list[Step]:
+        """With ``start(..., trace=True)``: every way out of a node taken, in order, as
+        ``(script, node, label)``; labels are ``next``, ``branch:KEY``, ``branch:*``,
+        ``route:I``, ``handoff``, ``call`` and ``outcome``. Undone steps stay (the path
+        was walked). Empty when not tracing."""
+        return self._trail if self._trail is not None else []
+
+    @property
+    def can_go_back(self) -> bool:
+        """True when :meth:`back` has an answer to undo."""
+        return bool(self._undo)
+
+    @property
+    def library(self) -> Library:
+        """The library the session runs on."""
+        return self._lib
+
+    @property
+    def clock(self) -> Clock:
+        """The clock the session reads time from."""
+        return self._clock
+
+    def __repr__(self) -> str:
+        where = f"finished {self._outcome.result}" if self._outcome else self._mode
+        return f"<Session {self.id[:8]} at {self.script}:{self.node} ({where})>"
+
+    # -- changing it ---------------------------------------------------------------------
+    def answer(self, value: Any, *, actor: str | None = None) -> Prompt | None:
+        """Answer the current prompt and move on to the next one; returns it.
+
+        A confirm prompt takes yes/no (``True``/``False``): yes keeps the known value,
+        no forgets it and asks afresh. Raises :class:`AnswerError` for an answer the
+        fact does not allow and :class:`SessionError` when finished or when the scripts
+        would loop; either way nothing changes, not even the events.
+        """
+        if self._outcome is not None:
+            raise SessionError(f"the session is finished ({self._outcome.result} at "
+                               f"{self._outcome.script}:{self._outcome.node}); "
+                               "there is nothing to answer")
+        who = _check_actor(actor or self.actor)
+        lib, tracker = self._lib, self._tracker
+        sid, nid = self._stack[-1]
+        node = lib.scripts[sid].nodes[nid]
+        key = node.fact or ""
+        decl = fact_decl(lib, sid, key)
+        confirming = self._mode == "confirm"
+        if confirming:
+            yes = yes_no(value)
+            if yes is None:
+                raise AnswerError(f"{value!r} is not an answer to 'still true?' about "
+                                  f"{key!r}; expected yes or no", fact=key, answer=value,
+                                  allowed="yes or no")
+        elif decl is not None:
+            checked = check(decl, value)
+        else:  # pragma: no cover - a loaded library declares every fact it asks
+            raise SessionError(f"fact {key!r} of {sid!r} is not declared")
+        now = self._clock.now()
+        previous: dict[str, Known | None] = {}
+        events: list[Event] = []
+        stack = list(self._stack)
+        used: dict[str, str] = {}
+        steps: list[Step] | None = None if self._trail is None else []
+        try:
+            if confirming:
+                entry = tracker.get(key)
+                if entry is None:  # pragma: no cover - a confirm prompt needs a known value
+                    raise SessionError(f"nothing known about {key!r} to confirm")
+                previous[key] = entry
+                if yes:
+                    tracker.set(key, Known(entry.value, who, sid, nid, now,
+                                           _stale_at(decl, now)))
+                    events.append(Event("confirmed", now, who, sid, nid, key,
+                                        logged(decl, entry.value), data={"kind": node.type}))
+                    values = tracker.values(now)
+                    stack[-1] = (sid, leave(node, entry.value, values))
+                    if steps is not None:
+                        steps.append((sid, nid, edge(node, entry.value, values)))
+                else:
+                    # Forget and stay: the walk arrives at this node again and asks afresh.
+                    tracker.forget(key)
+                    events.append(Event("invalidated", now, who, sid, nid, key,
+                                        logged(decl, entry.value),
+                                        f"no longer true, says the {who}"))
+            else:
+                previous[key] = tracker.get(key)
+                events.append(Event("answered", now, who, sid, nid, key, logged(decl, checked),
+                                    data={"kind": node.type}))
+                if node.type == "action":  # performed, so what it may change is forgotten
+                    self._invalidate(node.invalidates, key, sid, nid, now, previous, events)
+                tracker.set(key, Known(checked, who, sid, nid, now, _stale_at(decl, now)))
+                values = tracker.values(now)
+                stack[-1] = (sid, leave(node, checked, values))
+                if steps is not None:
+                    steps.append((sid, nid, edge(node, checked, values)))
+            mode, outcome = advance(lib, tracker, stack, now, events, used, steps)
+            prompt = None if outcome is not None else make_prompt(lib, tracker, stack[-1],
+                                                                  mode)
+        except BaseException:
+            for fact_key, old in previous.items():
+                tracker.restore(fact_key, old)
+            raise
+        self._undo.append(Undo(tuple(self._stack), self._mode, tuple(previous.items()),
+                               len(self._events)))
+        self._events.extend(events)
+        self._stack, self._mode, self._outcome, self._prompt = stack, mode, outcome, prompt
+        self._used.update(used)
+        if steps and self._trail is not None:
+            self._trail.extend(steps)
+        return prompt
+
+    def _invalidate(self, keys: tuple[str, ...], own: str, sid: str, nid: str, now: float,
+                    previous: dict[str, Known | None], events: list[Event]) -> None:
+        tracker = self._tracker
+        for other in keys:
+            if other == own or other not in tracker:
+                continue
+            old = tracker.forget(other)
+            previous.setdefault(other, old)
+            if old is not None:
+                decl = fact_decl(self._lib, sid, other)
+                events.append(Event("invalidated", now, "system", sid, nid, other,
+                                    logged(decl, old.value),
+                                    f"{sid}:{nid} was done and may have changed it"))
+
+    def back(self, *, actor: str | None = None) -> Prompt:
+        """Undo the last answer (also across handoffs and calls) and show its prompt again.
+
+        Appends an ``undone`` event (its ``data["from"]`` is the index of the first
+        event the undo reverted) and an ``asked`` event; never deletes events. Raises
+        :class:`SessionError` when no answer has been given.
+        """
+        if not self._undo:
+            raise SessionError("nothing to undo: no answer has been given yet")
+        who = _check_actor(actor or self.actor)
+        record = self._undo.pop()
+        for key, entry in record.facts:
+            self._tracker.restore(key, entry)
+        self._stack, self._mode, self._outcome = list(record.stack), record.mode, None
+        now = self._clock.now()
+        sid, nid = self._stack[-1]
+        prompt = make_prompt(self._lib, self._tracker, self._stack[-1], self._mode)
+        self._events.append(Event("undone", now, who, sid, nid, prompt.fact,
+                                  detail=f"back to {sid}:{nid}", data={"from": record.events}))
+        decl = fact_decl(self._lib, sid, prompt.fact)
+        entry = self._tracker.get(prompt.fact)
+        earlier = logged(decl, entry.value) if entry is not None and \
+            self._mode == "confirm" else None
+        self._events.append(Event("asked", now, "system", sid, nid, prompt.fact, earlier,
+                                  data={"kind": prompt.kind}))
+        self._prompt = prompt
+        return prompt
+
+    def note(self, text: str, *, actor: str = "agent") -> Event:
+        """Add a note to the transcript (an agent's, by default) at the current node."""
+        if not isinstance(text, str) or not text.strip():
+            raise ValueError("a note needs some text")
+        sid, nid = self._stack[-1]
+        event = Event("note", self._clock.now(), _check_actor(actor), sid, nid,
+                      detail=text.strip())
+        self._events.append(event)
+        return event
+
+    # -- reading it back -----------------------------------------------------------------
+    def summary(self) -> str:
+        """A plain-text brief for the next agent: where the session stands, facts known
+        (source, age, where learned; sensitive ones masked), actions tried and notes."""
+        from .summary import summary_text
+
+        return summary_text(self)
+
+    def summary_dict(self) -> dict[str, Any]:
+        """The same brief as :meth:`summary`, JSON-safe."""
+        from .summary import summary_dict
+
+        return summary_dict(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe state and transcript, with the content hash of every script used.
+
+        Events are masked; the tracker keeps sensitive values in clear (routing and
+        ``back()`` need them), so store the result as you would the customer's record.
+        """
+        from .serial import dump
+
+        return dump(self)
+
+    @classmethod
+    def from_dict(cls, library: Library, data: Mapping[str, Any], *,
+                  clock: Clock | None = None) -> Session:
+        """Restore a session saved by :meth:`to_dict`.
+
+        If a script changed since, the session resumes only when its current node (and
+        each call node it will return to) still exists with the same type and fact and
+        that fact's type and options are unchanged; a ``resumed`` event notes what
+        changed. Otherwise raises :class:`ResumeError` saying which script changed and
+        how. Malformed data raises :class:`ResumeError` too.
+        """
+        from .serial import load
+
+        return load(cls, library, data, clock if clock is not None else SystemClock())
+
+
+def _check_actor(actor: str) -> str:
+    if actor not in ACTORS:
+        raise ValueError(f"actor must be one of {', '.join(ACTORS)}, not {actor!r}")
+    return actor
+
+
+def _earlier_tracker(library: Library, tracker: Tracker | Mapping[str, Any] | None) -> Tracker:
+    """A fresh copy of an earlier contact's tracker, without values the library rejects."""
+    if tracker is None:
+        return Tracker()
+    known = tracker.copy() if isinstance(tracker, Tracker) else Tracker.from_dict(tracker)
+    for key, entry in list(known.items()):
+        decl = library.facts.get(key)
+        if decl is None:
+            continue  # a fact of scripts not in this library: carried along untouched
+        try:
+            value = check(decl, entry.value)
+        except AnswerError:
+            known.forget(key)  # its options changed since: ask again rather than guess
+            continue
+        if value != entry.value or type(value) is not type(entry.value):
+            known.set(key, entry._replace(value=value))
+    return known
