@@ -20,7 +20,8 @@ class Answer:
     fact: str
     values: list[Any]  # one per time the fact is asked; a scalar repeats
     repeat: bool
-    mark: Mark
+    mark: Mark  # the fact key
+    value_marks: list[Mark] = field(default_factory=list)  # each value given
     script: str | None = None
     used: int = 0
 
@@ -144,5 +145,6 @@ def _read_scenario(doc: Document, base: Path, raw: Any, script: str,
 
 def _answer(doc: Document, path: Path, fact: str, value: Any, script: str | None) -> Answer:
     repeat = not isinstance(value, list)
+    marks = [doc.mark(path)] if repeat else [doc.mark((*path, i)) for i in range(len(value))]
     return Answer(fact=fact, values=[value] if repeat else list(value), repeat=repeat,
-                  mark=doc.key_mark(path), script=script)
+                  mark=doc.key_mark(path), value_marks=marks, script=script)

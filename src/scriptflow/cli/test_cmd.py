@@ -1,0 +1,94 @@
+"""``scriptflow test``: run scenario tests, show the path of each failure, and coverage."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+
+def register(sub: Any) -> None:
+    parser = sub.add_parser("test", help="run *.scenarios.yaml scenario tests with coverage")
+    parser.add_argument("paths", nargs="+", metavar="PATH",
+                        help="scenario files, or folders searched for *.scenarios.yaml")
+    parser.add_argument("--library", metavar="DIR", action="append",
+                        help="where the scripts are (default: the PATHs themselves)")
+    parser.add_argument("--min-coverage", type=float, metavar="N", default=None,
+                        help="fail when node or branch coverage is below N percent")
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument("-q", "--quiet", action="store_true", help="show failures only")
+    parser.set_defaults(func=cmd_test)
+
+
+def cmd_test(args: argparse.Namespace) -> int:
+    from ..errors import LibraryError
+    from ..format.reader import MissingPathError
+    from ..library import load_library
+    from ..testing.runner import find_scenario_files, run_files
+
+    try:
+        scenario_files = find_scenario_files(args.paths)
+        library = load_library(*(args.library or args.paths))
+    except (MissingPathError, FileNotFoundError) as exc:
+        sys.stderr.write(f"scriptflow: {exc}\n")
+        return 2
+    except LibraryError as exc:
+        sys.stderr.write(f"scriptflow: {exc}\n")
+        return 1
+    if not scenario_files:
+        sys.stderr.write("scriptflow: no *.scenarios.yaml files under "
+                         f"{', '.join(args.paths)}\n")
+        return 2
+    run = run_files(library, scenario_files)
+    node_cover, branch_cover = run.coverage.total()
+    below = args.min_coverage is not None and min(node_cover, branch_cover) < args.min_coverage
+    if args.format == "json":
+        json.dump(_as_json(run), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        _write_text(run, args.quiet)
+        if below:
+            sys.stdout.write(f"coverage {min(node_cover, branch_cover):.1f}% is below "
+                             f"--min-coverage {args.min_coverage:g}%\n")
+    return 0 if run.passed and not below else 1
+
+
+def _write_text(run: Any, quiet: bool) -> None:
+    out = sys.stdout
+    for error in run.file_errors:
+        out.write(f"ERROR {error.format()}\n")
+    for result in run.results:
+        scenario = result.scenario
+        where = f"{scenario.path}:{scenario.mark[0]}"
+        if result.passed:
+            if not quiet:
+                out.write(f"PASS  {scenario.script}: {scenario.name}\n")
+            continue
+        out.write(f"FAIL  {scenario.script}: {scenario.name}  ({where})\n")
+        for error in result.errors:
+            out.write(f"      error: {error.format()}\n")
+        for failure in result.failures:
+            out.write(f"      {failure}\n")
+        out.write("      path taken:\n")
+        for number, step in enumerate(result.steps, start=1):
+            out.write(f"        {number:>2}. {step}\n")
+    out.write("\n" + run.coverage.table() + "\n\n")
+    passed = sum(1 for r in run.results if r.passed)
+    failed = len(run.results) - passed
+    out.write(f"{passed} passed, {failed} failed\n")
+
+
+def _as_json(run: Any) -> dict[str, Any]:
+    return {
+        "scenarios": [
+            {"file": r.scenario.path, "line": r.scenario.mark[0], "script": r.scenario.script,
+             "name": r.scenario.name, "passed": r.passed, "failures": r.failures,
+             "errors": [e.format() for e in r.errors], "steps": r.steps, "actual": r.actual}
+            for r in run.results
+        ],
+        "file_errors": [e.format() for e in run.file_errors],
+        "coverage": run.coverage.to_dict(),
+        "summary": {"passed": sum(1 for r in run.results if r.passed),
+                    "failed": sum(1 for r in run.results if not r.passed)},
+    }

@@ -1,0 +1,215 @@
+"""Run scenario tests against a library and compare what happened with what was expected."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import AnswerError, ScriptflowError
+from ..format.reader import SCENARIO_SUFFIXES, MissingPathError
+from .coverage import Coverage, Step
+from .scenario_file import Answer, Scenario, ScenarioFile, ScenarioFileError, read_scenario_file
+
+MAX_STEPS = 500  # a scenario that is still asking after this many answers is stuck
+SCENARIO_START = 1_767_225_600.0  # 2026-01-01: scenario sessions run on a fixed clock
+
+
+@dataclass
+class ScenarioResult:
+    scenario: Scenario
+    failures: list[str] = field(default_factory=list)  # expectation mismatches
+    errors: list[ScenarioFileError] = field(default_factory=list)  # mistakes in the scenario
+    steps: list[str] = field(default_factory=list)  # the path taken, for people
+    trail: list[Step] = field(default_factory=list)
+    actual: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures and not self.errors
+
+
+def find_scenario_files(paths: Iterable[str | os.PathLike[str]]) -> list[str]:
+    found: list[str] = []
+    for raw in paths:
+        path = os.fspath(raw)
+        if os.path.isfile(path):
+            found.append(path)
+        elif os.path.isdir(path):
+            for folder, dirs, files in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                found += [os.path.join(folder, f) for f in sorted(files)
+                          if f.endswith(SCENARIO_SUFFIXES)]
+        else:
+            raise MissingPathError(f"no such file or folder: {path}")
+    return sorted(dict.fromkeys(os.path.normpath(p) for p in found))
+
+
+def _take_answer(scenario: Scenario, script: str, fact: str) -> Answer | None:
+    specific = [a for a in scenario.answers if a.fact == fact and a.script == script]
+    general = [a for a in scenario.answers if a.fact == fact and a.script is None]
+    for answer in (*specific, *general):
+        if answer.repeat or answer.used < len(answer.values):
+            return answer
+    return None
+
+
+def _describe_event(event: Any) -> str | None:
+    where = f"{event.script}:{event.node}"
+    data = event.data or {}
+    if event.type == "asked":
+        kind = data.get("kind", "question")
+        return f"{where}  asks {event.fact}" + (" (confirm)" if kind == "confirm" else "")
+    if event.type == "answered":
+        return f"{where}  answered {event.value!r}"
+    if event.type == "confirmed":
+        return f"{where}  confirmed {event.value!r}"
+    if event.type == "skipped":
+        return f"{where}  skips {event.fact} ({event.detail})"
+    if event.type == "invalidated":
+        return f"{where}  forgets {event.fact}"
+    if event.type in ("handoff", "called"):
+        verb = "hands off to" if event.type == "handoff" else "calls"
+        return f"{where}  {verb} {data.get('to_script')}:{data.get('to_node')}"
+    if event.type == "returned":
+        return f"{where}  returns {data.get('result')} to {data.get('to_script')}"
+    if event.type == "outcome":
+        code = f" ({data.get('code')})" if data.get("code") else ""
+        return f"{where}  ends: {data.get('result')}{code}"
+    return None
+
+
+def run_scenario(library: Any, scenario: Scenario) -> ScenarioResult:
+    """Play one scenario; never raises for a mistake in the scenario or the script."""
+    from ..engine.clock import ManualClock
+
+    result = ScenarioResult(scenario)
+    for given in scenario.answers:
+        given.used = 0
+    try:
+        session = library.start(scenario.script, facts=scenario.facts,
+                                clock=ManualClock(SCENARIO_START), trace=True,
+                                actor=scenario.actor)
+    except AnswerError as exc:
+        result.errors.append(ScenarioFileError(scenario.path, *scenario.mark,
+                                               f"scenario {scenario.name!r}: facts: {exc}"))
+        return result
+    except ScriptflowError as exc:
+        result.failures.append(f"the session could not start: {exc}")
+        return result
+    for note in scenario.notes:
+        session.note(note)
+    for _ in range(MAX_STEPS):
+        prompt = session.prompt
+        if prompt is None:
+            break
+        answer: Answer | None = None
+        if prompt.kind == "confirm":
+            value: Any = scenario.confirm.get(prompt.fact, "yes")
+        else:
+            answer = _take_answer(scenario, prompt.script, prompt.fact)
+            if answer is None:
+                result.failures.append(
+                    f"{prompt.script}:{prompt.node} asks {prompt.fact!r} but the scenario "
+                    "gives no answer for it")
+                break
+            value = answer.values[0] if answer.repeat else answer.values[answer.used]
+        try:
+            session.answer(value)
+        except AnswerError as exc:
+            if answer is not None:
+                line, column = answer.value_marks[0 if answer.repeat else answer.used]
+            else:
+                line, column = scenario.mark
+            result.errors.append(ScenarioFileError(scenario.path, line, column,
+                                                   f"scenario {scenario.name!r}: {exc}"))
+            break
+        except ScriptflowError as exc:
+            result.failures.append(f"the session stopped: {exc}")
+            break
+        if answer is not None:
+            answer.used += 1
+    else:
+        result.failures.append(f"still asking after {MAX_STEPS} answers")
+    result.steps = [step for e in session.events if (step := _describe_event(e))]
+    result.trail = list(getattr(session, "trail", ()))
+    if not result.errors:
+        for answer in scenario.answers:
+            if answer.used == 0:
+                where = f" in {answer.script}" if answer.script else ""
+                result.errors.append(ScenarioFileError(
+                    scenario.path, *answer.mark, f"scenario {scenario.name!r}: the answer for "
+                    f"{answer.fact!r}{where} is never asked for"))
+    result.actual = _actual(session)
+    _compare(scenario, result)
+    return result
+
+
+def _actual(session: Any) -> dict[str, Any]:
+    events = session.events
+    outcome = session.outcome
+    prompt = session.prompt
+    where = outcome.script if outcome is not None else (prompt.script if prompt else None)
+    return {
+        "outcome": outcome.result if outcome is not None else "unfinished",
+        "code": outcome.code if outcome is not None else None,
+        "node": outcome.node if outcome is not None else (prompt.node if prompt else None),
+        "script": where,
+        "asked": [e.fact for e in events if e.type == "asked"],
+        "skipped": [e.fact for e in events if e.type == "skipped"],
+        "calls": [(e.data or {}).get("to_script") for e in events if e.type == "called"],
+        "handoffs": [(e.data or {}).get("to_script") for e in events if e.type == "handoff"],
+    }
+
+
+def _compare(scenario: Scenario, result: ScenarioResult) -> None:
+    for key, expected in scenario.expect.items():
+        actual = result.actual.get(key)
+        line = scenario.expect_marks[key][0]
+        if isinstance(expected, list):
+            if list(expected) == actual:
+                continue
+            assert isinstance(actual, list)
+            index = next((i for i, (a, b) in enumerate(zip(expected, actual, strict=False))
+                          if a != b), min(len(expected), len(actual)))
+            want = repr(expected[index]) if index < len(expected) else "nothing more"
+            got = repr(actual[index]) if index < len(actual) else "nothing more"
+            result.failures.append(
+                f"line {line}: {key}: first difference at position {index + 1}: expected "
+                f"{want}, got {got}\n      expected {expected}\n      actual   {actual}")
+        elif expected != actual:
+            result.failures.append(f"line {line}: {key}: expected {expected!r}, got "
+                                   f"{actual!r}")
+
+
+@dataclass
+class TestRun:
+    files: list[ScenarioFile]
+    results: list[ScenarioResult]
+    coverage: Coverage
+    file_errors: list[ScenarioFileError]
+
+    @property
+    def passed(self) -> bool:
+        return not self.file_errors and all(r.passed for r in self.results)
+
+
+def run_files(library: Any, files: list[str]) -> TestRun:
+    coverage = Coverage(library.scripts.values())
+    parsed: list[ScenarioFile] = []
+    results: list[ScenarioResult] = []
+    file_errors: list[ScenarioFileError] = []
+    for path in files:
+        scenario_file = read_scenario_file(path)
+        parsed.append(scenario_file)
+        file_errors += scenario_file.errors
+        if scenario_file.script and scenario_file.script not in library.scripts:
+            file_errors.append(ScenarioFileError(path, 1, 1, f"script {scenario_file.script!r}"
+                                                 " is not in the library"))
+            continue
+        for scenario in scenario_file.scenarios:
+            result = run_scenario(library, scenario)
+            coverage.add(result.trail)
+            results.append(result)
+    return TestRun(parsed, results, coverage, file_errors)
