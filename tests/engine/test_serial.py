@@ -83,6 +83,24 @@ def test_roundtrip_continues_exactly_as_the_original(desk: Library, clock: Manua
     assert twin.to_dict() == s.to_dict() and twin.finished
 
 
+def test_head_plus_appended_events_restores_the_session(desk: Library,
+                                                       clock: ManualClock) -> None:
+    """A store keeps the small head and appends events; together they are to_dict()."""
+    s = desk.start("net", facts={"account_id": "12345678"}, clock=clock)
+    saved: list[dict[str, Any]] = s.events_since(0)
+    for answer in ("no", "all_green"):
+        clock.advance(30)
+        s.answer(answer)
+        saved += s.events_since(len(saved))
+    head = s.to_dict(events=False)
+    assert "events" not in head and head["event_count"] == len(saved) == len(s.events)
+    twin = Session.from_dict(desk, {**json.loads(json.dumps(head)), "events": saved},
+                             clock=clock)
+    assert twin.to_dict() == s.to_dict()
+    with pytest.raises(ResumeError, match=r"counts \d+ events but"):
+        Session.from_dict(desk, {**head, "events": saved[:-1]}, clock=clock)
+
+
 def test_back_after_from_dict_across_call_and_handoff(desk: Library,
                                                       clock: ManualClock) -> None:
     s = roundtrip(walked(desk, clock))

@@ -59,8 +59,12 @@ def _fingerprint(lib: Library, sid: str, nid: str) -> dict[str, Any]:
     return out
 
 
-def dump(session: Session) -> dict[str, Any]:
-    """``session`` as JSON-safe data (see the module docstring for the shape)."""
+def dump(session: Session, *, events: bool = True) -> dict[str, Any]:
+    """``session`` as JSON-safe data (see the module docstring for the shape).
+
+    ``events=False`` leaves the transcript out and gives ``event_count`` instead: the
+    small head a store rewrites on every save while it only appends new events.
+    """
     lib = session._lib
     frames: set[Frame] = set(session._stack)
     for record in session._undo:
@@ -86,7 +90,8 @@ def dump(session: Session) -> dict[str, Any]:
         "undo": [{"stack": [list(f) for f in r.stack], "mode": r.mode,
                   "facts": {k: None if e is None else e.to_dict() for k, e in r.facts},
                   "events": r.events} for r in session._undo],
-        "events": [e.to_dict() for e in session._events],
+        **({"events": [e.to_dict() for e in session._events]} if events
+           else {"event_count": len(session._events)}),
         **({} if session._trail is None else {"trail": [list(t) for t in session._trail]}),
     }
 
@@ -165,6 +170,10 @@ def load(cls: type[Session], lib: Library, data: Mapping[str, Any], clock: Clock
     tracker = Tracker.from_dict(_need(data, "tracker", Mapping, "session"))
     undo = [_undo(r, i) for i, r in enumerate(_need(data, "undo", list, "session"))]
     events = [Event.from_dict(e) for e in _need(data, "events", list, "session")]
+    expected = data.get("event_count", len(events))
+    if expected != len(events):
+        raise ResumeError(f"session data is corrupt: the head counts {expected!r} events "
+                          f"but {len(events)} were stored")
     used = {str(sid): str(info["hash"]) for sid, info in scripts.items()}
     notes = _reconcile(lib, scripts, stack, mode, undo, tracker)
     if notes is not None:

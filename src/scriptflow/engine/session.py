@@ -332,15 +332,26 @@ class Session:
 
         return summary_dict(self)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, *, events: bool = True) -> dict[str, Any]:
         """JSON-safe state and transcript, with the content hash of every script used.
 
         Events are masked; the tracker keeps sensitive values in clear (routing and
         ``back()`` need them), so store the result as you would the customer's record.
+        ``events=False`` gives only the small head (with ``event_count``); a store saves
+        that plus :meth:`events_since` its last save, and passes the head with
+        ``"events"`` put back to :meth:`from_dict`.
         """
         from .serial import dump
 
-        return dump(self)
+        return dump(self, events=events)
+
+    def events_since(self, count: int) -> list[dict[str, Any]]:
+        """Events after the first ``count``, JSON-safe: what to append since the last save.
+
+        Events are only ever appended (``back()`` adds ``undone``), so a store that saved
+        ``count`` events needs exactly these.
+        """
+        return [e.to_dict() for e in self._events[count:]]
 
     @classmethod
     def from_dict(cls, library: Library, data: Mapping[str, Any], *,
