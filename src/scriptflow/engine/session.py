@@ -48,6 +48,9 @@ class Session:
         """Low level: use :meth:`start` or :meth:`from_dict`."""
         self._lib = library
         self.id = session_id
+        # The stored version this copy was loaded or last saved at: stores compare it on
+        # save (compare-and-set) and set it; 0 means never stored.
+        self.version = 0
         self.actor = actor
         self._clock = clock
         self.started_at = started_at
