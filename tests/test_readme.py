@@ -41,6 +41,7 @@ def test_readme_starts_with_the_two_commands() -> None:
     block = lines[lines.index("```bash") + 1: lines.index("```", lines.index("```bash"))]
     main, tests = [line for line in block if line.strip()]
     assert "scriptflow lint --strict scripts/" in main
+    assert "scriptflow run " in main  # the main job plays a session too
     assert "pytest" in tests
     ci = (ROOT / ".ci" / "run").read_text("utf-8")
     assert "readme_command 2" in ci and "readme_command 1" in ci
@@ -55,3 +56,17 @@ def test_pre_commit_hook_definition() -> None:
     assert hook["entry"] == "scriptflow lint"
     assert re.search(hook["files"], "scripts/internet-down.yaml")
     assert re.search(hook["exclude"], "scripts/internet-down.scenarios.yaml")
+
+
+def test_readme_python_examples_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The README's Python blocks run as written, from the repository root."""
+    text = (ROOT / "README.md").read_text("utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", text, re.S)
+    assert blocks
+    monkeypatch.chdir(ROOT)
+    for block in blocks:
+        namespace: dict[str, object] = {}
+        exec(compile(block, "README.md", "exec"), namespace)
+    session = namespace["s"]
+    assert session.prompt.node == "power-cycle"  # type: ignore[attr-defined]
+    assert [e.type for e in session.events].count("skipped") == 1  # type: ignore[attr-defined]
