@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from .conftest import WriteFiles, run_cli
+from .small_library import LIBRARY
 
 SCRIPT = """\
     scriptflow: 1
@@ -99,6 +100,11 @@ def test_min_coverage_fails_the_run(write_files: WriteFiles) -> None:
     result = run_cli("test", str(lib), "--min-coverage", "90")
     assert result.returncode == 1
     assert "below --min-coverage 90%" in result.stdout
+    result = run_cli("test", str(lib), "--min-coverage", "50", "--format", "json")
+    assert result.returncode == 1  # branches: 3 of 7
+    summary = json.loads(result.stdout)["summary"]
+    assert summary["below_min_coverage"] is True and summary["min_coverage"] == 50
+    assert run_cli("test", str(lib), "--min-coverage", "40").returncode == 0
 
 
 def test_failure_shows_the_path_and_first_difference(write_files: WriteFiles) -> None:
@@ -164,3 +170,127 @@ def test_bad_scenario_file_and_missing_path(write_files: WriteFiles) -> None:
 def test_bundled_scripts_have_full_coverage() -> None:
     result = run_cli("test", "scripts/", "--min-coverage", "100")
     assert result.returncode == 0, result.stdout[-3000:]
+
+
+# -- coverage through calls and handoffs, hand-counted on tests/small_library.py --------
+
+THROUGH = """\
+    scriptflow-scenarios: 1
+    script: main
+    scenarios:
+      - name: helped by the helper
+        answers: {pick: help, ok: "yes"}
+        expect: {outcome: resolved, code: helped, calls: [helper], script: main}
+"""
+
+
+def test_coverage_counts_calls_and_handoffs(write_files: WriteFiles) -> None:
+    lib = write_files({**LIBRARY, "main.scenarios.yaml": THROUGH})
+    data = json.loads(run_cli("test", str(lib), "--format", "json").stdout)
+    cover = data["coverage"]["scripts"]
+    # main: ask, check, done reached of 5 nodes; ask:help and check:resolved of 6 ways out
+    # (3 branches, 2 call results, 1 handoff).
+    assert (cover["main"]["nodes"]["covered"], cover["main"]["nodes"]["total"]) == (3, 5)
+    assert (cover["main"]["branches"]["covered"], cover["main"]["branches"]["total"]) == (2, 6)
+    # helper, reached only through the call: h and fine of 3; yes of 2.
+    assert (cover["helper"]["nodes"]["covered"], cover["helper"]["nodes"]["total"]) == (2, 3)
+    assert cover["helper"]["branches"]["missed"] == [{"node": "h", "edge": "branch 'no'"}]
+    assert cover["other"]["nodes"]["covered"] == 0
+    # 5 of 13 nodes, 3 of 12 ways out (other has 2 branches and 2 routes)
+    assert data["coverage"]["total"] == {"nodes": round(100 * 5 / 13, 1),
+                                         "branches": round(100 * 3 / 12, 1)}
+
+    handoff = THROUGH + """\
+      - name: handed to other, a big one
+        answers: {pick: other, colour: red, size: 12}
+        expect: {outcome: escalated, code: big, handoffs: [other], script: other}
+    """
+    lib = write_files({**LIBRARY, "main.scenarios.yaml": handoff}, folder="lib2")
+    data = json.loads(run_cli("test", str(lib), "--format", "json").stdout)
+    assert (data["summary"]["passed"], data["summary"]["failed"]) == (2, 0)
+    cover = data["coverage"]["scripts"]
+    assert cover["main"]["nodes"]["missed"] == ["bye"]
+    assert cover["main"]["branches"]["covered"] == 4  # + ask:other, away:handoff
+    assert cover["other"]["nodes"]["missed"] == ["small-end", "blue-end"]
+    assert cover["other"]["branches"]["missed"] == [
+        {"node": "o", "edge": "branch 'blue'"}, {"node": "measure", "edge": "otherwise"}]
+    # main 4 (ask, check, away, done), helper 2, other 3 (o, measure, big-end): 9 of 13
+    assert data["coverage"]["total"]["nodes"] == round(100 * 9 / 13, 1)
+
+
+def test_an_unfinished_scenario_still_reaches_the_node_it_stops_at(
+        write_files: WriteFiles) -> None:
+    stops = """\
+        scriptflow-scenarios: 1
+        script: main
+        scenarios:
+          - name: no colour given
+            answers: {pick: other}
+    """
+    lib = write_files({**LIBRARY, "main.scenarios.yaml": stops})
+    result = run_cli("test", str(lib), "--format", "json")
+    assert result.returncode == 1
+    data = json.loads(result.stdout)
+    assert data["scenarios"][0]["failures"] == [
+        "other:o asks 'colour' but the scenario gives no answer for it"]
+    assert data["coverage"]["scripts"]["other"]["nodes"]["covered"] == 1
+
+
+def test_scenario_mistakes_are_reported_at_their_line(write_files: WriteFiles) -> None:
+    scenarios = """\
+        scriptflow-scenarios: 1
+        script: main
+        scenarios:
+          - name: too many answers
+            answers: {pick: [other, help], colour: blue}
+          - name: confirm never asked
+            answers: {pick: stop}
+            confirm: {pick: "no"}
+          - name: typo in a fact
+            answers: {pick: stop, colur: red}
+          - name: answers for a script that does not exist
+            answers: {pick: stop}
+            answers_by_script:
+              helpr: {ok: "yes"}
+          - name: bad intake fact
+            facts:
+              pick: maybe
+            expect: {outcome: resolved}
+    """
+    lib = write_files({**LIBRARY, "main.scenarios.yaml": scenarios})
+    result = run_cli("test", str(lib))
+    assert result.returncode == 1
+    out = result.stdout
+    path = lib / "main.scenarios.yaml"
+    assert (f"error: {path}:5:29: scenario 'too many answers': the 2nd answer for 'pick' is "
+            "never asked for: it was asked 1 time(s), 2 answers are given") in out
+    assert (f"error: {path}:8:15: scenario 'confirm never asked': no confirmation of 'pick' "
+            "is ever asked for") in out
+    assert (f"error: {path}:10:27: scenario 'typo in a fact': the answer for 'colur' is never "
+            "asked for (no fact 'colur' in the library; did you mean 'colour'?)") in out
+    assert (f"error: {path}:14:7: scenario 'answers for a script that does not exist': "
+            "answers_by_script names 'helpr', which is not in the library; did you mean "
+            "'helper'?") in out
+    assert f"error: {path}:17:13: scenario 'bad intake fact': facts:" in out
+    # A bad value stops the scenario; its expectations are not compared as well.
+    assert "expected 'resolved'" not in out
+    assert out.rstrip().endswith("0 passed, 5 failed")
+
+
+def test_a_bad_answer_stops_without_repeating_the_error_as_differences(
+        write_files: WriteFiles) -> None:
+    scenarios = """\
+        scriptflow-scenarios: 1
+        script: main
+        scenarios:
+          - name: not an option
+            answers: {pick: help, ok: perhaps}
+            expect: {outcome: resolved, asked: [pick, ok]}
+    """
+    lib = write_files({**LIBRARY, "main.scenarios.yaml": scenarios})
+    out = run_cli("test", str(lib)).stdout
+    assert f"error: {lib / 'main.scenarios.yaml'}:5:31: scenario 'not an option':" in out
+    assert "perhaps" in out
+    assert "first difference" not in out
+    assert "2. main:ask  answered 'help'" in out
+    assert "3. main:check  calls helper:h" in out

@@ -44,7 +44,10 @@ def cmd_test(args: argparse.Namespace) -> int:
     node_cover, branch_cover = run.coverage.total()
     below = args.min_coverage is not None and min(node_cover, branch_cover) < args.min_coverage
     if args.format == "json":
-        json.dump(_as_json(run), sys.stdout, indent=2)
+        data = _as_json(run)
+        data["summary"]["min_coverage"] = args.min_coverage
+        data["summary"]["below_min_coverage"] = below
+        json.dump(data, sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
         _write_text(run, args.quiet)
@@ -70,7 +73,8 @@ def _write_text(run: Any, quiet: bool) -> None:
             out.write(f"      error: {error.format()}\n")
         for failure in result.failures:
             out.write(f"      {failure}\n")
-        out.write("      path taken:\n")
+        out.write("      path taken:\n" if result.steps else
+                  "      path taken: none (the session did not start)\n")
         for number, step in enumerate(result.steps, start=1):
             out.write(f"        {number:>2}. {step}\n")
     out.write("\n" + run.coverage.table() + "\n\n")

@@ -23,6 +23,7 @@ class ScenarioResult:
     errors: list[ScenarioFileError] = field(default_factory=list)  # mistakes in the scenario
     steps: list[str] = field(default_factory=list)  # the path taken, for people
     trail: list[Step] = field(default_factory=list)
+    reached: list[tuple[str, str]] = field(default_factory=list)  # nodes not in the trail
     actual: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -92,7 +93,8 @@ def run_scenario(library: Any, scenario: Scenario) -> ScenarioResult:
                                 clock=ManualClock(SCENARIO_START), trace=True,
                                 actor=scenario.actor)
     except AnswerError as exc:
-        result.errors.append(ScenarioFileError(scenario.path, *scenario.mark,
+        line, column = scenario.fact_marks.get(exc.fact or "", scenario.mark)
+        result.errors.append(ScenarioFileError(scenario.path, line, column,
                                                f"scenario {scenario.name!r}: facts: {exc}"))
         return result
     except ScriptflowError as exc:
@@ -100,20 +102,39 @@ def run_scenario(library: Any, scenario: Scenario) -> ScenarioResult:
         return result
     for note in scenario.notes:
         session.note(note)
+    confirmed: set[str] = set()
+    stopped_by_mistake = _play(session, scenario, result, confirmed)
+    result.steps = [step for e in session.events if (step := _describe_event(e))]
+    result.trail = list(session.trail)
+    if session.prompt is not None:  # where an unfinished scenario stopped was reached too
+        result.reached.append((session.prompt.script, session.prompt.node))
+    if not stopped_by_mistake:
+        result.errors += _unused(library, scenario, confirmed)
+    result.actual = _actual(session)
+    if not stopped_by_mistake:  # after a bad answer the rest would only repeat the error
+        _compare(scenario, result)
+    return result
+
+
+def _play(session: Any, scenario: Scenario, result: ScenarioResult,
+          confirmed: set[str]) -> bool:
+    """Answer prompts until the session ends or cannot go on; True when it stopped on a
+    mistake in the scenario (a value the fact does not allow)."""
     for _ in range(MAX_STEPS):
         prompt = session.prompt
         if prompt is None:
-            break
+            return False
         answer: Answer | None = None
         if prompt.kind == "confirm":
             value: Any = scenario.confirm.get(prompt.fact, "yes")
+            confirmed.add(prompt.fact)
         else:
             answer = _take_answer(scenario, prompt.script, prompt.fact)
             if answer is None:
                 result.failures.append(
                     f"{prompt.script}:{prompt.node} asks {prompt.fact!r} but the scenario "
                     "gives no answer for it")
-                break
+                return False
             value = answer.values[0] if answer.repeat else answer.values[answer.used]
         try:
             session.answer(value)
@@ -121,29 +142,61 @@ def run_scenario(library: Any, scenario: Scenario) -> ScenarioResult:
             if answer is not None:
                 line, column = answer.value_marks[0 if answer.repeat else answer.used]
             else:
-                line, column = scenario.mark
+                line, column = scenario.confirm_marks.get(prompt.fact, scenario.mark)
             result.errors.append(ScenarioFileError(scenario.path, line, column,
                                                    f"scenario {scenario.name!r}: {exc}"))
-            break
+            return True
         except ScriptflowError as exc:
             result.failures.append(f"the session stopped: {exc}")
-            break
+            return False
         if answer is not None:
             answer.used += 1
-    else:
-        result.failures.append(f"still asking after {MAX_STEPS} answers")
-    result.steps = [step for e in session.events if (step := _describe_event(e))]
-    result.trail = list(getattr(session, "trail", ()))
-    if not result.errors:
-        for answer in scenario.answers:
-            if answer.used == 0:
-                where = f" in {answer.script}" if answer.script else ""
-                result.errors.append(ScenarioFileError(
-                    scenario.path, *answer.mark, f"scenario {scenario.name!r}: the answer for "
-                    f"{answer.fact!r}{where} is never asked for"))
-    result.actual = _actual(session)
-    _compare(scenario, result)
-    return result
+    result.failures.append(f"still asking after {MAX_STEPS} answers")
+    return False
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _unused(library: Any, scenario: Scenario, confirmed: set[str]) -> list[ScenarioFileError]:
+    """Answers and confirmations the session never asked for: mistakes in the scenario."""
+    from ..format.schema import did_you_mean
+
+    errors: list[ScenarioFileError] = []
+    named = f"scenario {scenario.name!r}"
+    for answer in scenario.answers:
+        where = f" in {answer.script}" if answer.script else ""
+        if answer.script is not None and answer.script not in library.scripts:
+            hint = did_you_mean(answer.script, library.scripts)
+            errors.append(ScenarioFileError(
+                scenario.path, *(answer.script_mark or answer.mark),
+                f"{named}: answers_by_script names "
+                f"{answer.script!r}, which is not in the library" + (f"; {hint}" if hint
+                                                                     else "")))
+        elif answer.used == 0:
+            why = ""
+            if answer.fact not in library.facts:
+                hint = did_you_mean(answer.fact, library.facts)
+                why = f" (no fact {answer.fact!r} in the library" + (f"; {hint})" if hint
+                                                                     else ")")
+            errors.append(ScenarioFileError(
+                scenario.path, *answer.mark, f"{named}: the answer for {answer.fact!r}"
+                f"{where} is never asked for{why}"))
+        elif not answer.repeat and answer.used < len(answer.values):
+            errors.append(ScenarioFileError(
+                scenario.path, *answer.value_marks[answer.used],
+                f"{named}: the {_ordinal(answer.used + 1)} answer for {answer.fact!r}{where} "
+                f"is never asked for: it was asked {answer.used} time(s), "
+                f"{len(answer.values)} answers are given"))
+    for fact in scenario.confirm:
+        if fact not in confirmed:
+            errors.append(ScenarioFileError(
+                scenario.path, *scenario.confirm_marks[fact],
+                f"{named}: no confirmation of {fact!r} is ever asked for (only a node with "
+                "reask: confirm reached while the fact is known asks one)"))
+    return errors
 
 
 def _actual(session: Any) -> dict[str, Any]:
@@ -210,6 +263,6 @@ def run_files(library: Any, files: list[str]) -> TestRun:
             continue
         for scenario in scenario_file.scenarios:
             result = run_scenario(library, scenario)
-            coverage.add(result.trail)
+            coverage.add(result.trail, result.reached)
             results.append(result)
     return TestRun(parsed, results, coverage, file_errors)

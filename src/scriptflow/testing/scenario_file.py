@@ -23,6 +23,7 @@ class Answer:
     mark: Mark  # the fact key
     value_marks: list[Mark] = field(default_factory=list)  # each value given
     script: str | None = None
+    script_mark: Mark | None = None  # the script's key under answers_by_script
     used: int = 0
 
 
@@ -39,6 +40,8 @@ class Scenario:
     expect: dict[str, Any] = field(default_factory=dict)
     expect_marks: dict[str, Mark] = field(default_factory=dict)
     actor: str = "customer"
+    fact_marks: dict[str, Mark] = field(default_factory=dict)  # each given fact's value
+    confirm_marks: dict[str, Mark] = field(default_factory=dict)  # each confirm's fact key
 
 
 @dataclass(slots=True)
@@ -119,8 +122,14 @@ def _read_scenario(doc: Document, base: Path, raw: Any, script: str,
             errors.append(_error(doc, (*base, key), f"`{key}:` must be a mapping"))
             return None
     scenario.facts = dict(raw.get("facts") or {})
+    scenario.fact_marks = {k: doc.mark((*base, "facts", k)) for k in scenario.facts}
     scenario.confirm = dict(raw.get("confirm") or {})
-    scenario.notes = [str(n) for n in raw.get("notes") or []]
+    scenario.confirm_marks = {k: doc.key_mark((*base, "confirm", k)) for k in scenario.confirm}
+    notes = raw.get("notes") or []
+    if not isinstance(notes, list):
+        errors.append(_error(doc, (*base, "notes"), "`notes:` must be a list of texts"))
+        return None
+    scenario.notes = [str(n) for n in notes]
     for fact, value in (raw.get("answers") or {}).items():
         scenario.answers.append(_answer(doc, (*base, "answers", fact), fact, value, None))
     for sid, table in (raw.get("answers_by_script") or {}).items():
@@ -129,8 +138,9 @@ def _read_scenario(doc: Document, base: Path, raw: Any, script: str,
                                  "answers for a script are a mapping of fact: answer"))
             continue
         for fact, value in table.items():
-            scenario.answers.append(_answer(doc, (*base, "answers_by_script", sid, fact),
-                                            fact, value, sid))
+            answer = _answer(doc, (*base, "answers_by_script", sid, fact), fact, value, sid)
+            answer.script_mark = doc.key_mark((*base, "answers_by_script", sid))
+            scenario.answers.append(answer)
     expect = raw.get("expect") or {}
     for key in sorted(set(expect) - set(EXPECT_KEYS)):
         errors.append(_error(doc, (*base, "expect", key), f"unknown expectation {key!r} "
