@@ -147,21 +147,13 @@ def _undo(raw: Any, index: int) -> Undo:
 
 def load(cls: type[Session], lib: Library, data: Mapping[str, Any], clock: Clock) -> Session:
     """Rebuild a session from :func:`dump` output against ``lib`` as it is now."""
-    if not isinstance(data, Mapping):
-        raise ResumeError("session data is corrupt: not a mapping")
-    if data.get("format") != FORMAT:
-        raise ResumeError(f"unsupported session format {data.get('format')!r} "
-                          f"(this version reads format {FORMAT})")
+    _check_format(data)
     session_id = _need(data, "id", str, "session")
     actor = _need(data, "actor", str, "session")
     if actor not in _ACTORS:
         raise ResumeError(f"session data is corrupt: unknown actor {actor!r}")
     started_at = float(_need(data, "started_at", (int, float), "session"))
-    scripts = _need(data, "scripts", Mapping, "session")
-    for sid, info in scripts.items():
-        if not isinstance(info, Mapping) or not isinstance(info.get("hash"), str) \
-                or not isinstance(info.get("nodes", {}), Mapping):
-            raise ResumeError(f"session data is corrupt: scripts.{sid} is malformed")
+    scripts = _scripts(data)
     stack = _frames(data.get("stack"), "stack")
     mode = _need(data, "mode", str, "session")
     if mode not in _MODES:
@@ -197,6 +189,47 @@ def load(cls: type[Session], lib: Library, data: Mapping[str, Any], clock: Clock
     return cls(lib, session_id=session_id, actor=actor, clock=clock, started_at=started_at,
                tracker=tracker, stack=stack, mode=mode, outcome=outcome, events=events,
                undo=undo, used=used, trail=_trail(data.get("trail")))
+
+
+def _check_format(data: Any) -> None:
+    if not isinstance(data, Mapping):
+        raise ResumeError("session data is corrupt: not a mapping")
+    if data.get("format") != FORMAT:
+        raise ResumeError(f"unsupported session format {data.get('format')!r} "
+                          f"(this version reads format {FORMAT})")
+
+
+def _scripts(data: Mapping[str, Any]) -> Mapping[str, Any]:
+    scripts: Mapping[str, Any] = _need(data, "scripts", Mapping, "session")
+    for sid, info in scripts.items():
+        if not isinstance(info, Mapping) or not isinstance(info.get("hash"), str) \
+                or not isinstance(info.get("nodes", {}), Mapping):
+            raise ResumeError(f"session data is corrupt: scripts.{sid} is malformed")
+    return scripts
+
+
+def resume_problem(lib: Library, data: Mapping[str, Any]) -> str | None:
+    """Why a saved session could not resume against ``lib`` as it is now, or None.
+
+    ``data`` is :func:`dump` output, with or without its events (a store's head). Only a
+    session still in progress can be stranded (its script gone, the node it stands on or
+    a call node it returns to removed, or the fact asked there changed); a finished one
+    never is. Raises :class:`ResumeError` for malformed data. Pure: nothing is rebuilt.
+    """
+    _check_format(data)
+    scripts = _scripts(data)
+    stack = _frames(data.get("stack"), "stack")
+    if data.get("mode") == "outcome":
+        return None
+    for sid, _nid in stack:
+        if sid not in scripts:
+            raise ResumeError(f"session data is corrupt: script {sid!r} is on the stack "
+                              "but not among the scripts used")
+    for frame in stack:
+        problem = _node_problem(lib, scripts, frame)
+        if problem is not None:
+            return problem
+    return None
 
 
 def _trail(raw: Any) -> list[tuple[str, str, str]] | None:

@@ -1,0 +1,364 @@
+"""The interface every session store implements, and what they share.
+
+A store keeps each session as a small *head* (``session.to_dict(events=False)``, rewritten
+on every save) plus its append-only events, so a save costs the same at the 5th step as
+at the 500th. Saving is compare-and-set on ``session.version``. Backends implement a few
+primitives (``_write``, ``_read`` and friends); everything a helpdesk app calls lives here.
+"""
+
+from __future__ import annotations
+
+import json
+import weakref
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Self
+
+from ..engine.clock import Clock, SystemClock
+from ..engine.serial import resume_problem
+from ..engine.session import Session
+from ..engine.tracker import Tracker
+from ..errors import ConflictError, CorruptSessionError, ResumeError, StoreError
+
+if TYPE_CHECKING:
+    from ..library import Library
+
+STATUSES = ("active", "finished")
+InfoList = list["SessionInfo"]  # Store.list shadows the builtin inside the class
+
+# A customer-tracker merge: the stored tracker JSON (None: none yet) -> the new JSON.
+Merge = Callable[[str | None], str]
+
+
+@dataclass(frozen=True, slots=True)
+class SessionInfo:
+    """One stored session as listed: where it stands, not its transcript."""
+
+    id: str
+    script: str           # the script the session started in
+    current_script: str   # where it stands now
+    node: str
+    status: str           # 'active' | 'finished'
+    result: str | None    # the outcome once finished
+    code: str | None
+    customer: str | None
+    started_at: float
+    updated_at: float
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class RawSession:
+    """A stored session as read back, before it is rebuilt against a library."""
+
+    version: int
+    head: str                      # JSON of to_dict(events=False)
+    events: list[dict[str, Any]]   # event dicts, oldest first
+    customer: str | None
+
+
+class SessionNotFoundError(StoreError, KeyError):
+    """No session with this id in the store (a KeyError too, as for a dict)."""
+
+    def __init__(self, session_id: str, where: str) -> None:
+        self.session_id = session_id
+        super().__init__(f"no session {session_id!r} in the store at {where}")
+
+    def __str__(self) -> str:  # KeyError would repr() the message
+        return str(self.args[0])
+
+
+def conflict(session_id: str, had: int, stored: int | None) -> ConflictError:
+    """The error for a lost compare-and-set, saying what to do about it."""
+    if stored is None:
+        what = "the store no longer has it (deleted or expired)"
+    elif had == 0:
+        what = f"this copy was never saved but the store already has version {stored}"
+    else:
+        what = f"this copy is version {had} but the store has version {stored}"
+    return ConflictError(f"session {session_id!r} was saved by someone else: {what}; "
+                         "nothing was written: load it again and redo the step")
+
+
+def corrupt(session_id: str, why: object) -> CorruptSessionError:
+    return CorruptSessionError(f"stored session {session_id!r} is corrupt: {why}")
+
+
+def info_for(session: Session, customer: str | None, now: float, version: int) -> SessionInfo:
+    """The listing fields of ``session`` as it is now."""
+    outcome = session.outcome
+    events = session.events
+    # The first event of a session always happens in the script it started in.
+    first = events[0].script if events and events[0].script else None
+    return SessionInfo(
+        id=session.id, script=first or next(iter(session.scripts_used), session.script),
+        current_script=session.script, node=session.node,
+        status="finished" if outcome is not None else "active",
+        result=outcome.result if outcome else None, code=outcome.code if outcome else None,
+        customer=customer, started_at=session.started_at, updated_at=now, version=version)
+
+
+def merged_tracker(stored: str | None, session: Session) -> str:
+    """The customer's tracker after ``session``: what it learned replaces older entries,
+    and facts it learned and then lost (invalidated, or undone with back()) are dropped."""
+    known = Tracker() if stored is None else Tracker.from_dict(json.loads(stored))
+    now_known = session.tracker
+    touched = {e.fact for e in session.events
+               if e.fact and e.type in ("answered", "confirmed", "invalidated")}
+    for key in touched:
+        if key not in now_known:
+            known.forget(key)
+    for key, entry in now_known.items():
+        old = known.get(key)
+        if old is None or entry.learned_at >= old.learned_at:
+            known.set(key, entry)
+    return json.dumps(known.to_dict(), separators=(",", ":"))
+
+
+def check_status(status: str | None) -> None:
+    if status is not None and status not in STATUSES:
+        raise ValueError(f"status must be one of {', '.join(STATUSES)} or None, "
+                         f"not {status!r}")
+
+
+class Store(ABC):
+    """A place sessions outlive the process that runs them. Use :func:`open_store`.
+
+    Stores are context managers; :meth:`close` releases connections.
+    """
+
+    url: str
+
+    def __init__(self, url: str, clock: Clock | None = None) -> None:
+        self.url = url
+        self.clock: Clock = clock if clock is not None else SystemClock()
+        # Per live session object (never kept alive by the store): how many of its events
+        # are stored at its version, and the customer it belongs to.
+        self._counts: weakref.WeakKeyDictionary[Session, int] = weakref.WeakKeyDictionary()
+        self._customers: weakref.WeakKeyDictionary[Session, str] = \
+            weakref.WeakKeyDictionary()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.url}>"
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- sessions ------------------------------------------------------------------------
+    def start(self, library: Library, script_id: str, facts: Mapping[str, Any] | None = None,
+              *, customer: str | None = None, **options: Any) -> Session:
+        """Start a session that knows what the store remembers of ``customer`` (within
+        each fact's ttl). Later saves of it merge what it learns back into that memory.
+        Other options are those of ``Library.start``. Nothing is saved yet."""
+        tracker = self.customer_tracker(customer) if customer is not None else None
+        session = library.start(script_id, facts, tracker=tracker, **options)
+        if customer is not None:
+            self._customers[session] = customer
+        return session
+
+    def save(self, session: Session, *, customer: str | None = None) -> int:
+        """Create or update ``session``; returns (and sets) its new ``version``.
+
+        Compare-and-set: when the store holds another version than ``session.version``
+        (0: never saved) nothing is written and :class:`ConflictError` is raised. Writes
+        the head and the events added since the stored version, in one transaction.
+        With ``customer`` (or for a session begun with ``start(customer=…)`` or loaded
+        with one) the customer's stored tracker is updated in the same transaction.
+        """
+        customer = customer if customer is not None else self._customers.get(session)
+        expected = session.version
+        head = session.to_dict(events=False)
+        info = info_for(session, customer, self.clock.now(), expected + 1)
+        merge: Merge | None = None
+        if customer is not None:
+            def merge(stored: str | None) -> str:
+                return merged_tracker(stored, session)
+        text = json.dumps(head, separators=(",", ":"), ensure_ascii=False)
+        self._write(info, expected, text, session, self._counts.get(session), merge)
+        session.version = expected + 1
+        self._counts[session] = head["event_count"]
+        if customer is not None:
+            self._customers[session] = customer
+        return session.version
+
+    def load(self, library: Library, session_id: str, clock: Clock | None = None) -> Session:
+        """The stored session, rebuilt against ``library``, with ``version`` set.
+
+        Raises :class:`SessionNotFoundError` (a KeyError) for an unknown id,
+        :class:`CorruptSessionError` for stored data that cannot be read, and
+        :class:`ResumeError` when the library changed so the session cannot go on.
+        """
+        raw = self._read(session_id)
+        try:
+            head = json.loads(raw.head)
+        except ValueError as exc:
+            raise corrupt(session_id, f"its head is not JSON ({exc})") from None
+        try:
+            problem = resume_problem(library, head)
+        except ResumeError as exc:
+            raise corrupt(session_id, exc) from None
+        if problem is not None:
+            raise ResumeError(f"cannot resume session {session_id!r}: {problem}")
+        if isinstance(head, dict):
+            head["events"] = raw.events
+        try:
+            session = Session.from_dict(library, head, clock=clock)
+        except ResumeError as exc:
+            raise corrupt(session_id, exc) from None
+        if session.id != session_id:
+            raise corrupt(session_id, f"its head belongs to session {session.id!r}")
+        session.version = raw.version
+        self._counts[session] = len(raw.events)
+        if raw.customer is not None:
+            self._customers[session] = raw.customer
+        return session
+
+    def head(self, session_id: str) -> dict[str, Any]:
+        """The stored head (``to_dict(events=False)``) as data, without a library."""
+        raw = self._read(session_id, events=False)
+        try:
+            head = json.loads(raw.head)
+        except ValueError as exc:
+            raise corrupt(session_id, f"its head is not JSON ({exc})") from None
+        if not isinstance(head, dict):
+            raise corrupt(session_id, "its head is not a mapping")
+        return head
+
+    def list(self, script: str | None = None, status: str | None = None,
+             older_than: float | None = None, limit: int | None = None) -> list[SessionInfo]:
+        """Stored sessions, most recently updated first: those that started in
+        ``script``, with ``status`` (``active`` or ``finished``), not updated for
+        ``older_than`` seconds; at most ``limit``."""
+        check_status(status)
+        cutoff = None if older_than is None else self.clock.now() - older_than
+        return self._list(script, status, cutoff, limit)
+
+    def expire(self, older_than_seconds: float) -> int:
+        """Delete every session not updated for ``older_than_seconds``; returns how many."""
+        return self._expire(self.clock.now() - older_than_seconds)
+
+    def events(self, session_id: str | None = None, since: float | None = None,
+               until: float | None = None) -> Iterator[dict[str, Any]]:
+        """The append-only log: event dicts with ``session_id`` and ``seq`` (the index in
+        its session), by time; ``since <= at < until``; one session's or all."""
+        return self._events(session_id, since, until)
+
+    # -- customers -----------------------------------------------------------------------
+    def customer_tracker(self, customer: str) -> Tracker | None:
+        """What the store remembers of ``customer`` (stale facts included; a session
+        started with it asks those again), or None."""
+        stored = self._customer_raw(customer)
+        if stored is None:
+            return None
+        try:
+            return Tracker.from_dict(json.loads(stored))
+        except (ValueError, ResumeError) as exc:
+            raise StoreError(f"the stored tracker of customer {customer!r} is corrupt: "
+                             f"{exc}") from None
+
+    # -- what a backend provides ---------------------------------------------------------
+    @abstractmethod
+    def _write(self, info: SessionInfo, expected: int, head: str, session: Session,
+               count_hint: int | None, merge: Merge | None) -> None:
+        """Atomically: check the stored version is ``expected`` (else ConflictError),
+        append ``session.events_since(stored count)``, write ``head`` and ``info``
+        (keeping the stored ``script``, ``started_at`` and, when ``info.customer`` is
+        None, ``customer``), and with ``merge`` replace the customer's tracker."""
+
+    @abstractmethod
+    def _read(self, session_id: str, events: bool = True) -> RawSession: ...
+
+    @abstractmethod
+    def _list(self, script: str | None, status: str | None, cutoff: float | None,
+              limit: int | None) -> InfoList: ...
+
+    @abstractmethod
+    def delete(self, session_id: str) -> bool:
+        """Delete a session and its events; False when there was none."""
+
+    @abstractmethod
+    def _expire(self, cutoff: float) -> int: ...
+
+    @abstractmethod
+    def _events(self, session_id: str | None, since: float | None,
+                until: float | None) -> Iterator[dict[str, Any]]: ...
+
+    @abstractmethod
+    def _customer_raw(self, customer: str) -> str | None: ...
+
+    @abstractmethod
+    def customers(self) -> Iterator[tuple[str, int, float, str]]:
+        """Every stored customer as ``(key, version, updated_at, tracker JSON)``."""
+
+    @abstractmethod
+    def forget_customer(self, customer: str) -> bool:
+        """Drop what the store remembers of ``customer``; False when it had nothing."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release connections; the store cannot be used afterwards."""
+
+
+def in_window(at: float, since: float | None, until: float | None) -> bool:
+    return (since is None or at >= since) and (until is None or at < until)
+
+
+def parse_events(session_id: str, texts: list[str]) -> list[dict[str, Any]]:
+    """Event dicts from their stored JSON texts (CorruptSessionError on a bad one)."""
+    out: list[dict[str, Any]] = []
+    for seq, text in enumerate(texts):
+        try:
+            event = json.loads(text)
+        except ValueError as exc:
+            raise corrupt(session_id, f"event {seq} is not JSON ({exc})") from None
+        if not isinstance(event, dict):
+            raise corrupt(session_id, f"event {seq} is not a mapping")
+        out.append(event)
+    return out
+
+
+# -- store URLs --------------------------------------------------------------------------
+
+SCHEMES = ("memory://", "sqlite:///PATH", "redis://HOST:PORT/DB", "rediss://…")
+
+
+@dataclass(frozen=True, slots=True)
+class StoreURL:
+    """A parsed store URL: the backend and what it needs to open."""
+
+    scheme: str            # 'memory' | 'sqlite' | 'redis'
+    url: str
+    path: str = ""         # sqlite: the file
+    options: tuple[tuple[str, str], ...] = ()
+
+
+def parse_url(url: str) -> StoreURL:
+    """Parse ``memory://``, ``sqlite:///relative.db``, ``sqlite:////absolute.db``
+    (``?synchronous=full``) or ``redis://host:port/db``; ValueError names what is wrong."""
+    from urllib.parse import parse_qsl, urlsplit
+
+    if not isinstance(url, str) or "://" not in url:
+        raise ValueError(f"{url!r} is not a store URL; use one of {', '.join(SCHEMES)} "
+                         "(for a file: sqlite:///sessions.db)")
+    scheme = url.split("://", 1)[0].lower()
+    if scheme == "memory":
+        return StoreURL("memory", url)
+    if scheme in ("redis", "rediss", "unix"):
+        return StoreURL("redis", url)
+    if scheme == "sqlite":
+        rest = url[len("sqlite://"):]
+        if not rest.startswith("/") or len(rest) < 2:
+            raise ValueError(f"{url!r}: a SQLite URL names a file: sqlite:///relative.db "
+                             "or sqlite:////absolute/path.db")
+        parts = urlsplit("sqlite://" + rest)
+        options = tuple(parse_qsl(parts.query))
+        for key, _value in options:
+            if key != "synchronous":
+                raise ValueError(f"{url!r}: unknown option {key!r} (known: synchronous)")
+        return StoreURL("sqlite", url, parts.path[1:], options)
+    raise ValueError(f"unknown store scheme {scheme!r} in {url!r}; supported: "
+                     f"{', '.join(SCHEMES)}")

@@ -1,0 +1,285 @@
+"""RedisStore: sessions shared by many app servers (needs ``pip install 'scriptflow[redis]'``).
+
+Keys (``prefix`` defaults to ``scriptflow:``)::
+
+    {prefix}s:{id}      hash: version, script, current_script, node, status, result, code,
+                        customer, started_at, updated_at, head (JSON)
+    {prefix}e:{id}      list: the session's events as JSON, oldest first (seq = index)
+    {prefix}index       sorted set: session id by updated_at (list, expire, events)
+    {prefix}c:{key}     hash: version, updated_at, tracker (JSON) of a customer
+    {prefix}customers   set of customer keys
+
+A save is one Lua script (check version and event count, write head, append events,
+index) — atomic and one round trip. A save with a customer merges trackers in Python,
+so it runs as WATCH/MULTI/EXEC instead and retries only when the customer changed.
+While Redis is down every call raises :class:`StoreError` naming the URL; the client
+reconnects by itself once Redis is back.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from ..engine.clock import Clock
+from ..engine.session import Session
+from ..errors import StoreError
+from .base import (
+    Merge,
+    RawSession,
+    SessionInfo,
+    SessionNotFoundError,
+    Store,
+    conflict,
+    corrupt,
+    in_window,
+    parse_events,
+)
+
+try:
+    import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+except ImportError:  # pragma: no cover - exercised by a test that hides redis
+    raise ImportError("RedisStore needs the redis package: "
+                      "pip install 'scriptflow[redis]'") from None
+
+_SAVE = """
+local cur = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
+if cur ~= tonumber(ARGV[1]) then return {-1, cur} end
+local n = redis.call('LLEN', KEYS[2])
+if n ~= tonumber(ARGV[2]) then return {-2, n} end
+if cur == 0 then redis.call('HSET', KEYS[1], 'script', ARGV[4], 'started_at', ARGV[5]) end
+local nf = tonumber(ARGV[7])
+redis.call('HSET', KEYS[1], unpack(ARGV, 8, 7 + nf))
+if #ARGV > 7 + nf then redis.call('RPUSH', KEYS[2], unpack(ARGV, 8 + nf, #ARGV)) end
+redis.call('ZADD', KEYS[3], ARGV[3], ARGV[6])
+return {cur + 1, n}
+"""
+_EXPIRE = """
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[1])
+for _, id in ipairs(ids) do
+  redis.call('DEL', ARGV[2] .. 's:' .. id, ARGV[2] .. 'e:' .. id)
+  redis.call('ZREM', KEYS[1], id)
+end
+return #ids
+"""
+_FIELDS = ("version", "script", "current_script", "node", "status", "result", "code",
+           "customer", "started_at", "updated_at")
+_BIG = 2000  # events in one save beyond which Lua's unpack() could overflow its stack
+
+
+def _none(text: Any) -> str | None:
+    return str(text) if text else None
+
+
+class RedisStore(Store):
+    """Sessions in Redis: compare-and-set in one Lua script, events in a list each."""
+
+    def __init__(self, url: str = "redis://127.0.0.1:6379/0", *, clock: Clock | None = None,
+                 prefix: str = "scriptflow:", timeout: float = 5.0) -> None:
+        super().__init__(url, clock)
+        self.prefix = prefix
+        # No silent retries: a write whose reply was lost must surface, not run twice.
+        self._r = redis.Redis.from_url(url, decode_responses=True,
+                                       socket_timeout=timeout,
+                                       socket_connect_timeout=timeout,
+                                       retry=Retry(NoBackoff(), 0))
+        self._save = self._r.register_script(_SAVE)
+        self._expire_script = self._r.register_script(_EXPIRE)
+        self._index = f"{prefix}index"
+
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        try:
+            yield
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            raise StoreError(f"Redis at {self.url} is not reachable ({exc}); stored sessions"
+                             " are kept there: retry once it is back") from None
+        except redis.RedisError as exc:
+            raise StoreError(f"Redis at {self.url} failed: {exc}") from None
+
+    def _keys(self, session_id: str) -> tuple[str, str]:
+        return f"{self.prefix}s:{session_id}", f"{self.prefix}e:{session_id}"
+
+    # -- sessions ------------------------------------------------------------------------
+    def _write(self, info: SessionInfo, expected: int, head: str, session: Session,
+               count_hint: int | None, merge: Merge | None) -> None:
+        hkey, ekey = self._keys(info.id)
+        with self._guard():
+            if count_hint is None or expected == 0:
+                count_hint = 0 if expected == 0 else int(self._r.llen(ekey))
+            if merge is not None or len(session.events) - count_hint > _BIG:
+                self._write_watched(info, expected, head, session, merge)
+                return
+            fields = self._fields(info, head)
+            events = [json.dumps(e, separators=(",", ":"), ensure_ascii=False)
+                      for e in session.events_since(count_hint)]
+            flat = [x for pair in fields.items() for x in pair]
+            version, count = self._save(
+                keys=[hkey, ekey, self._index],
+                args=[expected, count_hint, info.updated_at, info.script, info.started_at,
+                      info.id, len(flat), *flat, *events])
+        if version == -1:
+            raise conflict(info.id, expected, count or None)
+        if version == -2:
+            raise corrupt(info.id, f"the store has {count} events where version "
+                                   f"{expected} had {count_hint}")
+
+    def _fields(self, info: SessionInfo, head: str) -> dict[Any, str | int | float]:
+        fields: dict[Any, str | int | float] = {
+            "version": info.version, "current_script": info.current_script,
+            "node": info.node, "status": info.status, "result": info.result or "",
+            "code": info.code or "", "updated_at": info.updated_at, "head": head}
+        if info.customer is not None:
+            fields["customer"] = info.customer
+        return fields
+
+    def _write_watched(self, info: SessionInfo, expected: int, head: str, session: Session,
+                       merge: Merge | None) -> None:
+        hkey, ekey = self._keys(info.id)
+        ckey = f"{self.prefix}c:{info.customer}"
+        with self._r.pipeline() as pipe:
+            while True:
+                try:
+                    pipe.watch(hkey, ekey, ckey)  # type: ignore[no-untyped-call]
+                    stored = pipe.hget(hkey, "version")
+                    if int(stored or 0) != expected:
+                        raise conflict(info.id, expected,
+                                       None if stored is None else int(stored))
+                    count = int(pipe.llen(ekey))
+                    if count > len(session.events):
+                        raise corrupt(info.id, f"the store has {count} events, the session "
+                                               f"{len(session.events)}")
+                    tracker = None
+                    if merge is not None and info.customer is not None:
+                        old = pipe.hget(ckey, "tracker")
+                        tracker = merge(None if old is None else str(old))
+                    pipe.multi()
+                    if expected == 0:
+                        pipe.hset(hkey, mapping={"script": info.script,
+                                                 "started_at": info.started_at})
+                    pipe.hset(hkey, mapping=self._fields(info, head))
+                    new = session.events_since(count)
+                    if new:
+                        pipe.rpush(ekey, *[json.dumps(e, separators=(",", ":"),
+                                                      ensure_ascii=False) for e in new])
+                    pipe.zadd(self._index, {info.id: info.updated_at})
+                    if tracker is not None:
+                        pipe.hset(ckey, mapping={"updated_at": info.updated_at,
+                                                 "tracker": tracker})
+                        pipe.hincrby(ckey, "version", 1)
+                        pipe.sadd(f"{self.prefix}customers", str(info.customer))
+                    pipe.execute()
+                    return
+                except redis.WatchError:
+                    continue  # someone wrote meanwhile: the version check decides
+
+    def _read(self, session_id: str, events: bool = True) -> RawSession:
+        hkey, ekey = self._keys(session_id)
+        with self._guard():
+            pipe = self._r.pipeline(transaction=True)  # one snapshot
+            pipe.hmget(hkey, ["version", "head", "customer"])
+            if events:
+                pipe.lrange(ekey, 0, -1)
+            (version, head, customer), *rest = pipe.execute()
+        texts = rest[0] if rest else []
+        if version is None or head is None:
+            raise SessionNotFoundError(session_id, self.url)
+        try:
+            number = int(version)
+        except ValueError:
+            raise corrupt(session_id, f"its version is {version!r}") from None
+        items = parse_events(session_id, texts) if events else []
+        return RawSession(number, head, items, _none(customer))
+
+    def _infos(self, ids: list[str]) -> list[SessionInfo]:
+        with self._guard():
+            pipe = self._r.pipeline(transaction=False)
+            for sid in ids:
+                pipe.hmget(self._keys(sid)[0], list(_FIELDS))
+            rows = pipe.execute()
+        out = []
+        for sid, row in zip(ids, rows, strict=True):
+            if row[0] is None:
+                continue  # deleted between the index read and this one
+            v, script, cur, node, status, result, code, customer, started, updated = row
+            try:
+                out.append(SessionInfo(sid, script or "", cur or "", node or "", status or "",
+                                       _none(result), _none(code), _none(customer),
+                                       float(started or 0), float(updated or 0), int(v)))
+            except ValueError:
+                raise corrupt(sid, "its listing fields are malformed") from None
+        return out
+
+    def _list(self, script: str | None, status: str | None, cutoff: float | None,
+              limit: int | None) -> list[SessionInfo]:
+        with self._guard():
+            top = "+inf" if cutoff is None else f"({cutoff!r}"
+            ids = [str(i) for i in self._r.zrevrangebyscore(self._index, top, "-inf")]
+        found = [i for i in self._infos(ids) if (script is None or i.script == script)
+                 and (status is None or i.status == status)]
+        found.sort(key=lambda i: (-i.updated_at, i.id))
+        return found if limit is None else found[:limit]
+
+    def delete(self, session_id: str) -> bool:
+        with self._guard():
+            pipe = self._r.pipeline(transaction=True)
+            pipe.delete(*self._keys(session_id))
+            pipe.zrem(self._index, session_id)
+            removed, _ = pipe.execute()
+        return bool(removed)
+
+    def _expire(self, cutoff: float) -> int:
+        with self._guard():
+            return int(self._expire_script(keys=[self._index], args=[cutoff, self.prefix]))
+
+    def _events(self, session_id: str | None, since: float | None,
+                until: float | None) -> Iterator[dict[str, Any]]:
+        with self._guard():
+            if session_id is not None:
+                ids = [session_id]
+            else:  # a session's events all happen before its last update
+                low = "-inf" if since is None else repr(since)
+                ids = [str(i) for i in self._r.zrangebyscore(self._index, low, "+inf")]
+            pipe = self._r.pipeline(transaction=False)
+            for sid in ids:
+                pipe.lrange(self._keys(sid)[1], 0, -1)
+            lists = pipe.execute()
+        out: list[dict[str, Any]] = []
+        for sid, texts in zip(ids, lists, strict=True):
+            for seq, event in enumerate(parse_events(sid, texts)):
+                if in_window(float(event.get("at", 0)), since, until):
+                    out.append({**event, "session_id": sid, "seq": seq})
+        out.sort(key=lambda e: (e["at"], e["session_id"], e["seq"]))
+        return iter(out)
+
+    # -- customers -----------------------------------------------------------------------
+    def _customer_raw(self, customer: str) -> str | None:
+        with self._guard():
+            text = self._r.hget(f"{self.prefix}c:{customer}", "tracker")
+        return None if text is None else str(text)
+
+    def customers(self) -> Iterator[tuple[str, int, float, str]]:
+        with self._guard():
+            keys = sorted(str(k) for k in self._r.smembers(f"{self.prefix}customers"))
+            pipe = self._r.pipeline(transaction=False)
+            for key in keys:
+                pipe.hmget(f"{self.prefix}c:{key}", ["version", "updated_at", "tracker"])
+            rows = pipe.execute()
+        return iter([(k, int(v), float(at), str(t)) for k, (v, at, t) in zip(keys, rows,
+                                                                         strict=True)
+                     if t is not None])
+
+    def forget_customer(self, customer: str) -> bool:
+        with self._guard():
+            pipe = self._r.pipeline(transaction=True)
+            pipe.delete(f"{self.prefix}c:{customer}")
+            pipe.srem(f"{self.prefix}customers", customer)
+            removed, _ = pipe.execute()
+        return bool(removed)
+
+    def close(self) -> None:
+        self._r.close()

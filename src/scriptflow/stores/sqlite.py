@@ -1,0 +1,275 @@
+"""SQLiteStore: the embedded default. One file, several processes, nothing lost.
+
+Durability: WAL journal with ``synchronous=NORMAL`` by default. A commit is in the WAL
+file (the OS's page cache) before ``save`` returns, so a killed *process* loses nothing
+that ``save`` returned for and never leaves half a session; only a power cut or an OS
+crash can roll back the last commits, and ``?synchronous=full`` closes that too at the
+cost of an fsync per save. Writes take the write lock up front (``BEGIN IMMEDIATE``),
+so two processes never deadlock upgrading a read lock; a busy timeout makes them wait.
+
+The schema is a contract: reports run SQL on this file (see ``SCHEMA``).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from ..engine.clock import Clock
+from ..engine.session import Session
+from ..errors import StoreError
+from .base import Merge, RawSession, SessionInfo, SessionNotFoundError, Store, conflict, corrupt
+
+SCHEMA_VERSION = "1"
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sessions (
+  id TEXT PRIMARY KEY, version INTEGER NOT NULL,
+  script TEXT NOT NULL,
+  current_script TEXT NOT NULL, node TEXT NOT NULL,
+  status TEXT NOT NULL,
+  result TEXT, code TEXT,
+  customer TEXT,
+  started_at REAL NOT NULL, updated_at REAL NOT NULL,
+  head TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS events (
+  session_id TEXT NOT NULL, seq INTEGER NOT NULL,
+  type TEXT NOT NULL, at REAL NOT NULL, actor TEXT NOT NULL,
+  script TEXT, node TEXT, fact TEXT,
+  value TEXT,
+  detail TEXT, data TEXT,
+  PRIMARY KEY (session_id, seq)
+);
+CREATE TABLE IF NOT EXISTS customers (key TEXT PRIMARY KEY, version INTEGER NOT NULL,
+                                      updated_at REAL NOT NULL, tracker TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS events_type ON events(type, script, node);
+CREATE INDEX IF NOT EXISTS events_at ON events(at);
+CREATE INDEX IF NOT EXISTS sessions_status ON sessions(status, updated_at);
+"""
+SYNCHRONOUS = ("normal", "full", "extra")
+_INFO = ("id, script, current_script, node, status, result, code, customer, "
+         "started_at, updated_at, version")
+_EVENT = "seq, type, at, actor, script, node, fact, value, detail, data"
+
+
+def _json(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, separators=(",", ":"),
+                                                 ensure_ascii=False)
+
+
+def event_row(session_id: str, seq: int, event: dict[str, Any]) -> tuple[Any, ...]:
+    """An event dict as a row of ``events`` (value and data as JSON)."""
+    get = event.get
+    return (session_id, seq, event["type"], event["at"], event.get("actor", "system"),
+            get("script"), get("node"), get("fact"), _json(get("value")),
+            get("detail") or None, _json(get("data")))
+
+
+def _event_dict(session_id: str, row: tuple[Any, ...]) -> dict[str, Any]:
+    _seq, kind, at, actor, script, node, fact, value, detail, data = row
+    out: dict[str, Any] = {"type": kind, "at": at, "actor": actor}
+    try:
+        for key, item in (("script", script), ("node", node), ("fact", fact),
+                          ("value", None if value is None else json.loads(value)),
+                          ("detail", detail), ("data", None if data is None
+                                               else json.loads(data))):
+            if item is not None:
+                out[key] = item
+    except ValueError as exc:
+        raise corrupt(session_id, f"event {_seq} holds bad JSON ({exc})") from None
+    return out
+
+
+class SQLiteStore(Store):
+    """Sessions in one SQLite file (WAL), shared safely by threads and processes."""
+
+    def __init__(self, path: str, *, url: str | None = None, clock: Clock | None = None,
+                 synchronous: str = "normal", timeout: float = 30.0) -> None:
+        super().__init__(url or f"sqlite:///{path}", clock)
+        if synchronous.lower() not in SYNCHRONOUS:
+            raise ValueError(f"synchronous must be one of {', '.join(SYNCHRONOUS)}, "
+                             f"not {synchronous!r}")
+        self.path = path
+        self._lock = threading.RLock()
+        try:
+            self._db = sqlite3.connect(path, timeout=timeout, isolation_level=None,
+                                       check_same_thread=False)
+            self._db.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute(f"PRAGMA synchronous={synchronous.upper()}")
+            with self._tx():
+                self._create()
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open the session store {self.url}: {exc}") from None
+
+    def _create(self) -> None:
+        for statement in SCHEMA.split(";"):
+            if statement.strip():
+                self._db.execute(statement)
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+        if row is None:
+            self._db.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
+        elif row[0] != SCHEMA_VERSION:
+            raise StoreError(f"{self.url} has schema {row[0]!r}; this version of "
+                             f"scriptflow reads schema {SCHEMA_VERSION}")
+
+    @contextmanager
+    def _tx(self, write: bool = True) -> Iterator[sqlite3.Connection]:
+        """One transaction (the write lock up front when writing); rolled back on error."""
+        with self._lock:
+            db = self._db
+            try:
+                db.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+                try:
+                    yield db
+                except BaseException:
+                    db.execute("ROLLBACK")
+                    raise
+                db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise StoreError(f"the session store {self.url} failed: {exc}") from None
+
+    # -- sessions ------------------------------------------------------------------------
+    def _write(self, info: SessionInfo, expected: int, head: str, session: Session,
+               count_hint: int | None, merge: Merge | None) -> None:
+        sid = info.id
+        with self._tx() as db:
+            row = db.execute("SELECT version FROM sessions WHERE id = ?", (sid,)).fetchone()
+            if (row[0] if row else 0) != expected:
+                raise conflict(sid, expected, row[0] if row else None)
+            # One index seek; the caller's hint is not needed here.
+            count = db.execute("SELECT coalesce(max(seq) + 1, 0) FROM events "
+                               "WHERE session_id = ?", (sid,)).fetchone()[0] if row else 0
+            if count > len(session.events):
+                raise corrupt(sid, f"the store has {count} events, the session "
+                                   f"{len(session.events)}")
+            if row is None:
+                db.execute("INSERT INTO sessions VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                           (sid, info.version, info.script, info.current_script, info.node,
+                            info.status, info.result, info.code, info.customer,
+                            info.started_at, info.updated_at, head))
+            else:
+                db.execute("UPDATE sessions SET version = ?, current_script = ?, node = ?, "
+                           "status = ?, result = ?, code = ?, "
+                           "customer = coalesce(?, customer), updated_at = ?, head = ? "
+                           "WHERE id = ?",
+                           (info.version, info.current_script, info.node, info.status,
+                            info.result, info.code, info.customer, info.updated_at, head,
+                            sid))
+            new = session.events_since(count)
+            if new:
+                db.executemany("INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                               [event_row(sid, count + i, e) for i, e in enumerate(new)])
+            if merge is not None and info.customer is not None:
+                old = db.execute("SELECT tracker FROM customers WHERE key = ?",
+                                 (info.customer,)).fetchone()
+                db.execute("INSERT INTO customers VALUES (?, 1, ?, ?) ON CONFLICT(key) DO "
+                           "UPDATE SET version = version + 1, updated_at = excluded.updated_at,"
+                           " tracker = excluded.tracker",
+                           (info.customer, info.updated_at, merge(old[0] if old else None)))
+
+    def _read(self, session_id: str, events: bool = True) -> RawSession:
+        with self._tx(write=False) as db:  # one snapshot: the head and its events agree
+            row = db.execute("SELECT version, head, customer FROM sessions WHERE id = ?",
+                             (session_id,)).fetchone()
+            rows = db.execute(f"SELECT {_EVENT} FROM events WHERE session_id = ? "
+                              "ORDER BY seq", (session_id,)).fetchall() if row and events \
+                else []
+        if row is None:
+            raise SessionNotFoundError(session_id, self.url)
+        out = []
+        for index, event in enumerate(rows):
+            if event[0] != index:
+                raise corrupt(session_id, f"event {index} is missing from the log")
+            out.append(_event_dict(session_id, event))
+        return RawSession(row[0], row[1], out, row[2])
+
+    def _list(self, script: str | None, status: str | None, cutoff: float | None,
+              limit: int | None) -> list[SessionInfo]:
+        where, params = _where(("script = ?", script), ("status = ?", status),
+                               ("updated_at < ?", cutoff))
+        sql = f"SELECT {_INFO} FROM sessions{where} ORDER BY updated_at DESC, id"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        with self._tx(write=False) as db:
+            return [SessionInfo(*row) for row in db.execute(sql, params)]
+
+    def delete(self, session_id: str) -> bool:
+        with self._tx() as db:
+            db.execute("DELETE FROM events WHERE session_id = ?", (session_id,))
+            return db.execute("DELETE FROM sessions WHERE id = ?",
+                              (session_id,)).rowcount > 0
+
+    def _expire(self, cutoff: float) -> int:
+        with self._tx() as db:
+            db.execute("DELETE FROM events WHERE session_id IN "
+                       "(SELECT id FROM sessions WHERE updated_at < ?)", (cutoff,))
+            return db.execute("DELETE FROM sessions WHERE updated_at < ?",
+                              (cutoff,)).rowcount
+
+    def _events(self, session_id: str | None, since: float | None,
+                until: float | None) -> Iterator[dict[str, Any]]:
+        where, params = _where(("session_id = ?", session_id), ("at >= ?", since),
+                               ("at < ?", until))
+        with self._tx(write=False) as db:
+            rows = db.execute(f"SELECT session_id, {_EVENT} FROM events{where} "
+                              "ORDER BY at, session_id, seq", params).fetchall()
+        return iter([{**_event_dict(r[0], r[1:]), "session_id": r[0], "seq": r[1]}
+                     for r in rows])
+
+    # -- customers -----------------------------------------------------------------------
+    def _customer_raw(self, customer: str) -> str | None:
+        with self._tx(write=False) as db:
+            row = db.execute("SELECT tracker FROM customers WHERE key = ?",
+                             (customer,)).fetchone()
+        return row[0] if row else None
+
+    def customers(self) -> Iterator[tuple[str, int, float, str]]:
+        with self._tx(write=False) as db:
+            rows = db.execute("SELECT key, version, updated_at, tracker FROM customers "
+                              "ORDER BY key").fetchall()
+        return iter(rows)
+
+    def forget_customer(self, customer: str) -> bool:
+        with self._tx() as db:
+            return db.execute("DELETE FROM customers WHERE key = ?",
+                              (customer,)).rowcount > 0
+
+    # -- copying in (export_sqlite) ------------------------------------------------------
+    def put_raw(self, info: SessionInfo, head: str, events: list[dict[str, Any]]) -> None:
+        """Write a session exactly as another store holds it (replacing any here)."""
+        with self._tx() as db:
+            db.execute("DELETE FROM events WHERE session_id = ?", (info.id,))
+            db.execute("INSERT OR REPLACE INTO sessions VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                       (info.id, info.version, info.script, info.current_script, info.node,
+                        info.status, info.result, info.code, info.customer, info.started_at,
+                        info.updated_at, head))
+            db.executemany("INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                           [event_row(info.id, i, e) for i, e in enumerate(events)])
+
+    def put_customer(self, key: str, version: int, updated_at: float, tracker: str) -> None:
+        with self._tx() as db:
+            db.execute("INSERT OR REPLACE INTO customers VALUES (?,?,?,?)",
+                       (key, version, updated_at, tracker))
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+def _where(*conditions: tuple[str, Any]) -> tuple[str, list[Any]]:
+    """A WHERE clause of the conditions whose value is not None, and its parameters."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    for clause, value in conditions:
+        if value is not None:
+            clauses.append(clause)
+            params.append(value)
+    return (f" WHERE {' AND '.join(clauses)}" if clauses else ""), params
