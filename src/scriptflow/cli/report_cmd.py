@@ -1,0 +1,85 @@
+"""``scriptflow report``: the figures a support manager reads, over a session store."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+
+def register(sub: Any) -> None:
+    """Add ``scriptflow report`` to the CLI's subcommands."""
+    parser = sub.add_parser(
+        "report", help="outcomes, funnels, answer shares and questions spared, from a store",
+        description="Report on the sessions in a store: outcomes and reason codes, the "
+                    "funnel of each node, the share of each answer week by week, handoffs, "
+                    "common paths, questions spared and agents' notes.")
+    parser.add_argument("--store", required=True, metavar="URL",
+                        help="sqlite:///path/sessions.db (or a path), memory:// or redis://")
+    parser.add_argument("--library", metavar="DIR",
+                        help="the scripts: adds titles, unreached nodes, the full graph, "
+                             "and tells reask: always and stale facts from repeated questions")
+    parser.add_argument("--since", metavar="DATE", help="sessions started at or after "
+                        "DATE (YYYY-MM-DD or ISO time, UTC)")
+    parser.add_argument("--until", metavar="DATE", help="sessions started before DATE")
+    parser.add_argument("--script", metavar="ID",
+                        help="only sessions that started in or passed through this script")
+    parser.add_argument("--abandoned-after", default="30m", metavar="DURATION",
+                        help="an active session quiet this long counts as abandoned "
+                             "(default 30m)")
+    parser.add_argument("--as-of", metavar="DATE",
+                        help="judge abandonment as of this time (default: now)")
+    parser.add_argument("--notes", metavar="WORD", help="show agents' notes containing WORD")
+    parser.add_argument("--top", type=int, default=5, metavar="N",
+                        help="how many paths and answer values to name (default 5)")
+    parser.add_argument("--format", choices=("text", "json", "html"), default="text")
+    parser.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
+    parser.set_defaults(func=cmd_report)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Run ``scriptflow report``; 0 on success, 1 for an unreadable store, 2 for usage."""
+    from ..errors import LibraryError, StoreError
+    from ..reports import ReportOptions, make_report, parse_duration, parse_time, render
+
+    try:
+        options = ReportOptions(
+            since=parse_time(args.since, "--since") if args.since else None,
+            until=parse_time(args.until, "--until") if args.until else None,
+            script=args.script, abandoned_after=parse_duration(args.abandoned_after),
+            as_of=parse_time(args.as_of, "--as-of") if args.as_of else None,
+            notes=args.notes, top=max(args.top, 1))
+    except ValueError as exc:
+        return _fail(str(exc), 2)
+    library = None
+    if args.library:
+        from ..library import load_library
+
+        try:
+            library = load_library(args.library)
+        except FileNotFoundError as exc:
+            return _fail(str(exc), 2)
+        except LibraryError as exc:
+            return _fail(str(exc), 1)
+        if args.script and args.script not in library:
+            from .main import library_missing
+
+            return _fail(library_missing(library, args.script), 2)
+    try:
+        text = render(make_report(args.store, options, library), args.format)
+    except StoreError as exc:
+        return _fail(str(exc), 1)
+    if args.output:
+        try:
+            with open(args.output, "w", encoding="utf-8") as handle:
+                handle.write(text)
+        except OSError as exc:
+            return _fail(f"cannot write {args.output}: {exc.strerror}", 1)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _fail(message: str, status: int) -> int:
+    sys.stderr.write(f"scriptflow: {message}\n")
+    return status

@@ -1,0 +1,139 @@
+"""The whole report as plain, JSON-safe data: every renderer draws from this one dict.
+
+Shape (``format`` 1)::
+
+    {"format": 1, "generated_at", "as_of", "period": {"since", "until"}, "script",
+     "abandoned_after", "library": bool,
+     "summary": {"sessions", "events", "finished", "resolved", "abandoned", "in_progress",
+                 "resolved_share", "abandoned_share", "questions_asked",
+                 "questions_spared", "spared_share", "asked_twice"},
+     "outcomes": {"resolved": n, …, "abandoned": n, "in_progress": n, "total": n},
+     "codes": [{"script", "result", "code", "ended_in", "count", "share"}],
+     "scripts": {"<id>": {"title", "outcomes": {…}, "codes": […],
+                          "funnel": [{"node", "fact", "reached", "asked", "answered",
+                                      "skipped", "abandoned", "time_median", "time_p90",
+                                      "timed"}],
+                          "answers": [{"node", "fact", "total",
+                                       "values": [{"value", "count", "share"}],
+                                       "weekly": [{"week", "total", "counts"}]}],
+                          "traffic": [{"from", "to", "count"}], "spared": n}},
+     "handoffs": [{"from", "to", "kind", "count", "sessions"}],
+     "paths": {"<outcome>": [{"steps", "code", "count"}]},
+     "spared": {"total", "asked", "by_script", "by_fact", "by_source"},
+     "asked_twice": {"count", "checked", "cases": [{"session_id", "script", "node",
+                                                   "fact", "at"}]},
+     "notes": {"query", "total", "matches": [{"session_id", "at", "actor", "script",
+                                               "node", "text"}]}}
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from typing import TYPE_CHECKING, Any
+
+from .answers import answer_shares
+from .flows import common_paths, edge_traffic, handoffs
+from .funnel import funnel
+from .notes import notes
+from .options import ReportOptions, iso
+from .outcomes import codes, outcomes, share
+from .source import select_sessions
+from .spared import asked_twice, spared
+
+if TYPE_CHECKING:
+    from ..library import Library
+
+FORMAT = 1
+
+
+def build_report(conn: sqlite3.Connection, options: ReportOptions,
+                 library: Library | None = None) -> dict[str, Any]:
+    """Compute every figure over the store open on ``conn`` (see the module docstring)."""
+    as_of = select_sessions(conn, options)
+    overall, by_start = outcomes(conn)
+    code_rows = codes(conn)
+    nodes = funnel(conn)
+    shares = answer_shares(conn, options.top)
+    traffic = edge_traffic(conn)
+    saved = spared(conn)
+    twice = asked_twice(conn, library)
+    events = conn.execute(
+        "SELECT count(*) FROM scope s JOIN events e ON e.session_id = s.id").fetchone()[0]
+    wanted = sorted(set(by_start) | set(nodes), key=lambda s: (-by_start.get(s, {}).get(
+        "total", 0), s))
+    if options.script is not None:
+        wanted = [options.script]
+    scripts = {sid: _script(sid, library, by_start, code_rows, nodes, shares, traffic,
+                            saved) for sid in wanted}
+    finished = sum(overall[r] for r in ("resolved", "escalated", "unresolved", "referred"))
+    total = overall["total"]
+    return {
+        "format": FORMAT,
+        "generated_at": iso(time.time()),
+        "as_of": iso(as_of),
+        "period": {"since": iso(options.since), "until": iso(options.until)},
+        "script": options.script,
+        "abandoned_after": options.abandoned_after,
+        "library": library is not None,
+        "summary": {
+            "sessions": total, "events": events, "finished": finished,
+            "resolved": overall["resolved"], "abandoned": overall["abandoned"],
+            "in_progress": overall["in_progress"],
+            "resolved_share": share(overall["resolved"], total),
+            "abandoned_share": share(overall["abandoned"], total),
+            "questions_asked": saved["asked"], "questions_spared": saved["total"],
+            "spared_share": share(saved["total"], saved["asked"] + saved["total"]),
+            "asked_twice": twice["count"],
+        },
+        "outcomes": overall,
+        "codes": code_rows,
+        "scripts": scripts,
+        "handoffs": handoffs(conn),
+        "paths": common_paths(conn, options.top),
+        "spared": saved,
+        "asked_twice": twice,
+        "notes": notes(conn, options.notes),
+    }
+
+
+def _script(sid: str, library: Library | None, by_start: dict[str, dict[str, int]],
+            code_rows: list[dict[str, Any]], nodes: dict[str, dict[str, dict[str, Any]]],
+            shares: dict[str, dict[str, dict[str, Any]]],
+            traffic: dict[str, list[dict[str, Any]]], saved: dict[str, Any]) -> dict[str, Any]:
+    known = library.scripts.get(sid) if library is not None else None
+    order = _node_order(known, nodes.get(sid, {}))
+    funnel_rows = [{"node": nid, **nodes[sid][nid]} for nid in order if nid in nodes.get(sid, {})]
+    if known is not None:  # questions nobody reached still belong in the funnel
+        for nid in order:
+            node = known.nodes[nid]
+            if nid not in nodes.get(sid, {}) and node.type in ("question", "action"):
+                funnel_rows.append({"node": nid, "fact": node.fact, "reached": 0, "asked": 0,
+                                    "answered": 0, "skipped": 0, "abandoned": 0,
+                                    "time_median": None, "time_p90": None, "timed": 0})
+        rank = {nid: i for i, nid in enumerate(order)}
+        funnel_rows.sort(key=lambda row: rank.get(row["node"], len(rank)))
+    answers = [{"node": nid, **entry} for nid, entry in shares.get(sid, {}).items()]
+    answers.sort(key=lambda a: order.index(a["node"]) if a["node"] in order else len(order))
+    empty = {k: 0 for k in ("resolved", "escalated", "unresolved", "referred", "abandoned",
+                            "in_progress", "total")}
+    return {
+        "title": known.title if known is not None else sid,
+        "outcomes": by_start.get(sid, empty),
+        "codes": [row for row in code_rows if row["script"] == sid],
+        "funnel": funnel_rows,
+        "answers": answers,
+        "traffic": traffic.get(sid, []),
+        "spared": saved["by_script"].get(sid, 0),
+    }
+
+
+def _node_order(script: Any, seen: dict[str, dict[str, Any]]) -> list[str]:
+    """Nodes in walking order: breadth first from the start when the script is known,
+    else busiest first."""
+    if script is None:
+        return sorted(seen, key=lambda n: (-seen[n]["reached"], n))
+    from .layout import walk_order
+
+    order = walk_order(script)
+    return order + sorted(n for n in seen if n not in order)

@@ -1,0 +1,26 @@
+"""Agents' notes, searchable by word: what the scripts did not foresee."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+
+def notes(conn: sqlite3.Connection, word: str | None, limit: int = 50) -> dict[str, Any]:
+    """Agents' notes, newest first: all of them, or those containing ``word`` (any case).
+    ``{query, total, matches: [{session_id, at, actor, script, node, text}]}``."""
+    where, params = "", []
+    if word:
+        escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        where = "AND e.detail LIKE ? ESCAPE '\\'"
+        params.append(f"%{escaped}%")
+    base = f"""FROM scope s JOIN events e ON e.session_id = s.id
+               WHERE e.type = 'note' {where}"""
+    total = conn.execute(f"SELECT count(*) {base}", params).fetchone()[0]
+    rows = conn.execute(
+        f"""SELECT e.session_id, e.at, e.actor, e.script, e.node, e.detail {base}
+            ORDER BY e.at DESC, e.session_id, e.seq LIMIT ?""", [*params, limit])
+    return {"query": word, "total": total,
+            "matches": [{"session_id": sid, "at": at, "actor": actor, "script": script,
+                         "node": node, "text": text}
+                        for sid, at, actor, script, node, text in rows]}

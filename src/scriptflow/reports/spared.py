@@ -1,0 +1,81 @@
+"""What never asking twice saved: questions skipped because the answer was known, and
+a check that no fact was asked twice in one session when it should not have been."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import Counter
+from typing import TYPE_CHECKING, Any
+
+from .source import KEPT
+
+if TYPE_CHECKING:
+    from ..library import Library
+
+
+def spared(conn: sqlite3.Connection) -> dict[str, Any]:
+    """``{total, asked, by_script, by_fact, by_source}``: ``skipped`` events (not undone),
+    where they happened, the fact spared and where its known value came from (intake,
+    customer, agent, system); ``asked`` is how many questions were put for comparison."""
+    by_script: Counter[str] = Counter()
+    by_fact: Counter[str] = Counter()
+    by_source: Counter[str] = Counter()
+    for script, fact, source, n in conn.execute(
+            f"""SELECT e.script, e.fact, json_extract(e.data, '$.source'), count(*)
+                FROM scope s JOIN events e ON e.session_id = s.id
+                WHERE e.type = 'skipped' AND {KEPT} GROUP BY 1, 2, 3"""):
+        by_script[script] += n
+        by_fact[fact] += n
+        by_source[source or "unknown"] += n
+    asked = conn.execute(
+        f"""SELECT count(*) FROM scope s JOIN events e ON e.session_id = s.id
+            WHERE e.type = 'asked' AND {KEPT}""").fetchone()[0]
+    return {"total": sum(by_script.values()), "asked": asked,
+            "by_script": dict(by_script.most_common()),
+            "by_fact": dict(by_fact.most_common()),
+            "by_source": dict(by_source.most_common())}
+
+
+def asked_twice(conn: sqlite3.Connection, library: Library | None) -> dict[str, Any]:
+    """Facts asked a second time in one session with no ``undone`` and no
+    ``invalidated`` of that fact in between (confirmations are not asks). With the
+    library, asks under ``reask: always`` and asks after the fact's ttl ran out (stale)
+    are allowed and left out; without it they cannot be told apart (``checked`` False).
+    Returns ``{count, checked, cases: [{session_id, script, node, fact, at}]}``."""
+    rows = conn.execute(
+        """WITH a AS (
+             SELECT e.session_id, e.seq, e.at, e.script, e.node, e.fact,
+                    lag(e.seq) OVER (PARTITION BY e.session_id, e.fact ORDER BY e.seq)
+                      AS prev
+             FROM scope s JOIN events e ON e.session_id = s.id
+             WHERE e.type = 'asked' AND e.fact IS NOT NULL
+               AND coalesce(json_extract(e.data, '$.kind'), '') != 'confirm')
+           SELECT a.session_id, a.script, a.node, a.fact, a.at,
+                  (SELECT max(x.at) FROM events x WHERE x.session_id = a.session_id
+                     AND x.seq > a.prev AND x.seq < a.seq AND x.fact = a.fact
+                     AND x.type IN ('answered', 'confirmed')) AS learned
+           FROM a WHERE a.prev IS NOT NULL AND NOT EXISTS (
+             SELECT 1 FROM events x WHERE x.session_id = a.session_id
+               AND x.seq > a.prev AND x.seq < a.seq
+               AND (x.type = 'undone' OR (x.type = 'invalidated' AND x.fact = a.fact)))
+           ORDER BY a.at""").fetchall()
+    cases = []
+    for session_id, script, node, fact, at, learned in rows:
+        if library is not None and _allowed(library, script, node, fact, at, learned):
+            continue
+        cases.append({"session_id": session_id, "script": script, "node": node,
+                      "fact": fact, "at": at})
+    return {"count": len(cases), "checked": library is not None, "cases": cases[:50]}
+
+
+def _allowed(library: Library, script: str, node: str, fact: str, at: float,
+             learned: float | None) -> bool:
+    """True when the library says this second ask was meant: reask always, or stale."""
+    owner = library.scripts.get(script)
+    decl = (owner.facts.get(fact) if owner is not None else None) or library.facts.get(fact)
+    spot = owner.nodes.get(node) if owner is not None else None
+    policy = (spot.reask if spot is not None else None) or (decl.reask if decl else "skip")
+    if policy == "always":
+        return True
+    ttl = decl.ttl if decl is not None else None
+    return ttl is not None and learned is not None and at >= learned + ttl
