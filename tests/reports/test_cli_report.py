@@ -44,7 +44,7 @@ def test_json_shape(desk_store: StoreFile) -> None:
                                      "abandoned", "in_progress", "total"}
     for entry in data["scripts"].values():
         assert set(entry) == {"title", "outcomes", "codes", "funnel", "answers", "traffic",
-                              "spared"}
+                              "graph", "spared"}
         for row in entry["funnel"]:
             assert set(row) == {"node", "fact", "reached", "asked", "answered", "skipped",
                                 "abandoned", "time_median", "time_p90", "timed"}

@@ -16,7 +16,10 @@ Shape (``format`` 1)::
                           "answers": [{"node", "fact", "total",
                                        "values": [{"value", "count", "share"}],
                                        "weekly": [{"week", "total", "counts"}]}],
-                          "traffic": [{"from", "to", "count"}], "spared": n}},
+                          "traffic": [{"from", "to", "count"}],
+                          "graph": {"nodes": [{"id", "type", "layer", "result", "target"}],
+                                    "edges": [{"from", "to", "label", "count", "planned"}]},
+                          "spared": n}},
      "handoffs": [{"from", "to", "kind", "count", "sessions"}],
      "paths": {"<outcome>": [{"steps", "code", "count"}]},
      "spared": {"total", "asked", "by_script", "by_fact", "by_source"},
@@ -35,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 from .answers import answer_shares
 from .flows import common_paths, edge_traffic, handoffs
 from .funnel import funnel
+from .layout import script_graph, walk_order
 from .notes import notes
 from .options import ReportOptions, iso
 from .outcomes import codes, outcomes, share
@@ -124,6 +128,8 @@ def _script(sid: str, library: Library | None, by_start: dict[str, dict[str, int
         "funnel": funnel_rows,
         "answers": answers,
         "traffic": traffic.get(sid, []),
+        "graph": script_graph(known, [row["node"] for row in funnel_rows],
+                              traffic.get(sid, [])),
         "spared": saved["by_script"].get(sid, 0),
     }
 
@@ -133,7 +139,5 @@ def _node_order(script: Any, seen: dict[str, dict[str, Any]]) -> list[str]:
     else busiest first."""
     if script is None:
         return sorted(seen, key=lambda n: (-seen[n]["reached"], n))
-    from .layout import walk_order
-
     order = walk_order(script)
     return order + sorted(n for n in seen if n not in order)

@@ -4,6 +4,7 @@ funnel's row order and the columns of the drawn graph."""
 from __future__ import annotations
 
 from collections import deque
+from typing import Any
 
 from ..format.model import Script
 
@@ -34,3 +35,54 @@ def layers(script: Script) -> list[list[str]]:
 def walk_order(script: Script) -> list[str]:
     """Every node of ``script``, layer by layer."""
     return [nid for row in layers(script) for nid in row]
+
+
+def script_graph(script: Script | None, seen: list[str],
+                 traffic: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the HTML draws for one script: ``{nodes: [{id, type, layer, result}],
+    edges: [{from, to, label, count, planned}]}``. With the script, every node and edge
+    it declares (``planned`` True) and the traffic on each; moves through a decision,
+    which leave no event, become unplanned edges of their own. Without it, the nodes
+    and moves the events show, layered from the nodes nothing leads to."""
+    counts = {(t["from"], t["to"]): t["count"] for t in traffic}
+    nodes: list[dict[str, Any]] = []
+    edges: list[dict[str, Any]] = []
+    if script is not None:
+        for level, row in enumerate(layers(script)):
+            for nid in row:
+                node = script.nodes[nid]
+                nodes.append({"id": nid, "type": node.type, "layer": level,
+                              "result": node.result, "target": node.target_script})
+                for target, label, _mark in node.targets():
+                    if target in script.nodes and not any(
+                            e["from"] == nid and e["to"] == target for e in edges):
+                        edges.append({"from": nid, "to": target, "label": label,
+                                      "count": counts.pop((nid, target), 0),
+                                      "planned": True})
+    else:
+        names = list(dict.fromkeys([*seen, *(t["from"] for t in traffic),
+                                    *(t["to"] for t in traffic)]))
+        depth = _depths(names, list(counts))
+        nodes = [{"id": n, "type": "node", "layer": depth[n], "result": None,
+                  "target": None} for n in sorted(names, key=lambda n: (depth[n],
+                                                                        names.index(n)))]
+    placed = {n["id"] for n in nodes}
+    edges.extend({"from": a, "to": b, "label": "", "count": n, "planned": False}
+                 for (a, b), n in counts.items() if a in placed and b in placed)
+    return {"nodes": nodes, "edges": edges}
+
+
+def _depths(names: list[str], moves: list[tuple[str, str]]) -> dict[str, int]:
+    incoming = {b for a, b in moves if a != b}
+    depth = {n: 0 for n in names if n not in incoming}
+    if not depth and names:  # every node has a way in (a loop): start at the busiest
+        depth = {names[0]: 0}
+    queue = deque(depth)
+    while queue:
+        here = queue.popleft()
+        for a, b in moves:
+            if a == here and b not in depth:
+                depth[b] = depth[here] + 1
+                queue.append(b)
+    bottom = max(depth.values(), default=0) + 1
+    return {n: depth.get(n, bottom) for n in names}
