@@ -12,16 +12,19 @@ from ..errors import StoreError
 from .options import ReportOptions
 from .schema import missing_columns
 
-SQLITE_PREFIX = "sqlite:///"
-
 
 def sqlite_path(url: str) -> str | None:
-    """The file behind a ``sqlite:///path`` URL (or a bare path), else None."""
-    if url.startswith(SQLITE_PREFIX):
-        return url[len(SQLITE_PREFIX):]
+    """The file behind a ``sqlite:///relative.db`` or ``sqlite:////absolute.db`` URL (or
+    a bare path); None for another kind of store. StoreError for a malformed URL."""
     if "://" not in url:
         return url
-    return None
+    from ..stores import parse_url
+
+    try:
+        parsed = parse_url(url)
+    except ValueError as exc:
+        raise StoreError(str(exc)) from None
+    return parsed.path if parsed.scheme == "sqlite" else None
 
 
 def connect(path: str | os.PathLike[str]) -> sqlite3.Connection:
