@@ -280,7 +280,9 @@ def test_cli_reference_matches_the_parser() -> None:
 def test_cli_reference_names_every_option() -> None:
     _head, generated = _cli_page_parts()
     for name, sub in subcommands(build_parser()).items():
-        section = generated.split(f"## scriptflow {name}\n", 1)[1].split("\n## ", 1)[0]
+        heading = f"## scriptflow {name}\n"
+        assert heading in generated, f"`scriptflow {name}` has no section in docs/cli.md"
+        section = generated.split(heading, 1)[1].split("\n## ", 1)[0]
         for action in sub._actions:
             for option in action.option_strings:
                 if option not in ("-h", "--help"):
