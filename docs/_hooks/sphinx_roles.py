@@ -6,8 +6,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-ROLE = re.compile(r":(?:class|meth|func|attr|mod|exc|data|obj):(?=<code>)")
+# The role, and the "~" that asks Sphinx to show only the last part of a dotted name.
+ROLE = re.compile(r":(?:class|meth|func|attr|mod|exc|data|obj):<code>(~[\w.]*\.)?")
 
 
 def on_page_content(html: str, **kwargs: Any) -> str:
-    return ROLE.sub("", html)
+    return ROLE.sub("<code>", html)
