@@ -86,7 +86,8 @@ class RedisStore(Store):
         self._r = redis.Redis.from_url(url, decode_responses=True,
                                        socket_timeout=timeout,
                                        socket_connect_timeout=timeout,
-                                       retry=Retry(NoBackoff(), 0))
+                                       retry=Retry(NoBackoff(), 0),
+                                       health_check_interval=15)
         self._save = self._r.register_script(_SAVE)
         self._expire_script = self._r.register_script(_EXPIRE)
         self._index = f"{prefix}index"
