@@ -7,12 +7,11 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .checks.context import LintConfig
-from .checks.runner import lint_documents
+from .checks.runner import lint_files
 from .errors import LibraryError, ScriptNotFoundError
 from .format.model import Fact, Node, Script
-from .format.reader import find_script_files, read_document
+from .format.reader import find_script_files
 from .format.schema import did_you_mean
-from .format.yamlload import paused_gc
 from .problems import Problem
 
 if TYPE_CHECKING:
@@ -78,17 +77,23 @@ class Library(Mapping[str, Script]):
         return Session.start(self, script_id, facts=facts, **options)
 
 
-def load_library(*paths: str | os.PathLike[str], config: LintConfig | None = None) -> Library:
+def load_library(*paths: str | os.PathLike[str], config: LintConfig | None = None,
+                 cache: bool = True, cache_dir: str | os.PathLike[str] | None = None
+                 ) -> Library:
     """Load and check every script under ``paths`` (folders are searched recursively).
 
     Raises :class:`LibraryError` (with ``.problems``) when any error is found, and
-    ``FileNotFoundError`` for a path that does not exist.
+    ``FileNotFoundError`` for a path that does not exist. Files are read the way
+    ``scriptflow lint`` reads them, through the same cache (``.scriptflow-cache/`` in
+    the current folder unless ``cache_dir`` or ``$SCRIPTFLOW_CACHE_DIR`` say otherwise;
+    ``cache=False`` or ``SCRIPTFLOW_NO_CACHE=1`` turn it off).
     """
+    from .cache import open_cache
+
     if not paths:
         raise TypeError("load_library() needs at least one path")
-    with paused_gc():
-        documents = [read_document(p) for p in find_script_files(paths)]
-    report, ctx = lint_documents(documents, config)
+    report, ctx = lint_files(find_script_files(paths), config,
+                             cache=open_cache(cache, cache_dir))
     if report.errors:
         where = ", ".join(os.fspath(p) for p in paths)
         raise LibraryError(f"the library at {where} has {len(report.errors)} error(s)",

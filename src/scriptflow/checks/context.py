@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from ..codes import make_problem
+from ..format.document import Document, Mark
 from ..format.model import PLACEHOLDER_RE, Fact, Node, Script
-from ..format.yamlload import Document, Mark
 from ..problems import Problem
 
 NodeKey = tuple[str, str]  # (script id, node id)

@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import pickle
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from ..codes import make_problem
+from ..format.document import Document, paused_gc
 from ..format.model import Script, build_script
-from ..format.reader import find_script_files, read_document
+from ..format.reader import find_script_files
 from ..format.schema import validate
-from ..format.yamlload import Document, paused_gc
 from ..problems import LintReport, Problem
 from . import rules_flow, rules_refs  # noqa: F401 - importing registers the rules
 from .context import LintConfig, LintContext
+from .files import check_files, decode, read_files
 from .registry import RULES
+
+if TYPE_CHECKING:
+    from ..cache import Cache
+
+LIBRARY_KIND = "library"
 
 SUPPORTED_FORMATS = (1,)
 
@@ -57,13 +66,18 @@ def check_document(doc: Document) -> tuple[Script | None, list[Problem]]:
     return script, problems + model_problems
 
 
-def check_scripts(documents: Sequence[Document], scripts: Sequence[Script],
-                  config: LintConfig) -> tuple[LintContext, list[Problem]]:
-    """Library-wide rules over built scripts."""
+def _context(documents: Sequence[Document], scripts: Sequence[Script],
+             config: LintConfig) -> LintContext:
     unique: dict[str, Script] = {}
     for script in scripts:
         unique.setdefault(script.id, script)
-    ctx = LintContext(unique, list(scripts), {d.path: d for d in documents}, config)
+    return LintContext(unique, list(scripts), {d.path: d for d in documents}, config)
+
+
+def check_scripts(documents: Sequence[Document], scripts: Sequence[Script],
+                  config: LintConfig) -> tuple[LintContext, list[Problem]]:
+    """Library-wide rules over built scripts."""
+    ctx = _context(documents, scripts, config)
     problems: list[Problem] = []
     for code, registered in RULES.items():
         if registered.check is None or code in config.ignore:
@@ -105,6 +119,7 @@ def configure(problems: Iterable[Problem], config: LintConfig,
 
 def lint_documents(documents: Sequence[Document],
                    config: LintConfig | None = None) -> tuple[LintReport, LintContext]:
+    """Lint documents already loaded (no cache: the files' bytes are not at hand)."""
     config = config or LintConfig()
     problems: list[Problem] = []
     scripts: list[Script] = []
@@ -120,10 +135,71 @@ def lint_documents(documents: Sequence[Document],
     return report, ctx
 
 
-def lint(paths: Iterable[str | os.PathLike[str]], config: LintConfig | None = None
-         ) -> LintReport:
-    """Lint every script under ``paths``; raises ``MissingPathError`` for a missing path."""
+def lint_files(paths: Sequence[str], config: LintConfig | None = None, *,
+               cache: Cache | None = None, jobs: int | None = None,
+               need_scripts: bool = True) -> tuple[LintReport, LintContext]:
+    """Lint script files: each file from the cache or parsed, then the library-wide rules.
+
+    With a cache, the report of a library whose files, names and configuration are all
+    unchanged is reused as well (the rules are a pure function of those). Without
+    ``need_scripts`` such a rerun does not even load the files' results, and the
+    context holds only documents (for reporters). Raises ``OSError`` for an unreadable
+    file.
+    """
+    config = config or LintConfig()
     with paused_gc():
-        documents = [read_document(p) for p in find_script_files(paths)]
-    report, _ctx = lint_documents(documents, config)
+        raws, keys = read_files(paths)
+        library_key = _library_key(paths, keys, config) if cache is not None else ""
+        reused = _reused_report(cache, library_key)
+        if reused is not None and not need_scripts:
+            documents = [Document(path=p, text=decode(r)) for p, r in zip(paths, raws,
+                                                                           strict=True)]
+            return LintReport(reused, files=len(paths)), _context(documents, [], config)
+        results = check_files(paths, raws, keys, cache, jobs)
+        documents = [r.document(decode(raw)) for r, raw in zip(results, raws, strict=True)]
+        scripts = [r.script for r in results if r.script is not None]
+        if reused is not None:
+            return LintReport(reused, files=len(paths)), _context(documents, scripts, config)
+        problems = [p for r in results for p in r.problems]
+        ctx, library_problems = check_scripts(documents, scripts, config)
+    problems += library_problems
+    report = LintReport(configure(problems, config, ctx.documents), files=len(paths))
+    if cache is not None:
+        cache.put(LIBRARY_KIND, library_key,
+                  pickle.dumps(report.problems, pickle.HIGHEST_PROTOCOL))
+    return report, ctx
+
+
+def _library_key(paths: Sequence[str], keys: Sequence[str], config: LintConfig) -> str:
+    digest = hashlib.sha256(repr((sorted(config.ignore), sorted(config.severity.items()),
+                                  config.max_questions)).encode())
+    for path, key in zip(paths, keys, strict=True):
+        digest.update(f"{path}\0{key}\n".encode())
+    return digest.hexdigest()
+
+
+def _reused_report(cache: Cache | None, key: str) -> list[Problem] | None:
+    blob = cache.get(LIBRARY_KIND, key) if cache is not None else None
+    if blob is None:
+        return None
+    try:
+        problems = pickle.loads(blob)
+    except Exception:  # a corrupt entry is a miss; the run rewrites it
+        return None
+    if isinstance(problems, list) and all(isinstance(p, Problem) for p in problems):
+        return problems
+    return None
+
+
+def lint(paths: Iterable[str | os.PathLike[str]], config: LintConfig | None = None, *,
+         cache: bool = True, cache_dir: str | os.PathLike[str] | None = None) -> LintReport:
+    """Lint every script under ``paths``; raises ``MissingPathError`` for a missing path.
+
+    Unchanged files are not parsed again (see :mod:`scriptflow.cache`); ``cache=False``
+    or ``SCRIPTFLOW_NO_CACHE=1`` turn that off.
+    """
+    from ..cache import open_cache
+
+    report, _ctx = lint_files(find_script_files(paths), config,
+                              cache=open_cache(cache, cache_dir), need_scripts=False)
     return report

@@ -22,10 +22,10 @@ def _fail(message: str, code: int = EXIT_USAGE) -> int:
 
 
 def cmd_lint(args: argparse.Namespace) -> int:
+    from ..cache import open_cache
     from ..checks.config import ConfigError, config_from_table, load_config
-    from ..checks.runner import lint_documents
-    from ..format.reader import MissingPathError, find_script_files, read_document
-    from ..format.yamlload import paused_gc
+    from ..checks.runner import lint_files
+    from ..format.reader import MissingPathError, find_script_files
     from .reporters import REPORTERS
 
     try:
@@ -41,13 +41,13 @@ def cmd_lint(args: argparse.Namespace) -> int:
             config, _source = load_config(start)
         if args.max_questions is not None:
             config.max_questions = args.max_questions
-        with paused_gc():
-            documents = [read_document(f) for f in files]
+        cache = open_cache(not args.no_cache, args.cache_dir)
+        report, ctx = lint_files(files, config, cache=cache, jobs=args.jobs,
+                                 need_scripts=False)
     except (MissingPathError, ConfigError) as exc:
         return _fail(str(exc))
     except OSError as exc:
         return _fail(f"cannot read {exc.filename}: {exc.strerror}")
-    report, ctx = lint_documents(documents, config)
     REPORTERS[args.format](report, ctx.documents, sys.stdout)
     if report.errors or (args.strict and report.problems):
         return EXIT_PROBLEMS
@@ -131,6 +131,15 @@ def build_parser() -> argparse.ArgumentParser:
                            "nearest pyproject.toml")
     lint.add_argument("--max-questions", type=int, metavar="N",
                       help="override max-questions for SF501")
+    lint.add_argument("--no-cache", action="store_true",
+                      help="parse every file again and write no cache "
+                           "(also SCRIPTFLOW_NO_CACHE=1)")
+    lint.add_argument("--cache-dir", metavar="DIR",
+                      help="keep the cache here (default: $SCRIPTFLOW_CACHE_DIR or "
+                           ".scriptflow-cache in the current folder)")
+    lint.add_argument("--jobs", type=int, metavar="N",
+                      help="parse with at most N processes (default: one per core, "
+                           "when there are enough files to pay for them)")
     lint.set_defaults(func=cmd_lint)
 
     schema = sub.add_parser("schema", help="print the JSON Schema of a script file")

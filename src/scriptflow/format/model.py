@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, fields
+from operator import attrgetter
+from typing import Any, TypeVar
 
 from ..codes import make_problem
 from ..problems import Problem
+from .document import Document, Mark, Path
 from .expr import Expression, ExpressionError, parse
-from .yamlload import Document, Mark, Path
 
 NODE_TYPES = ("question", "action", "decision", "handoff", "call", "outcome")
 PROMPT_TYPES = ("question", "action")
@@ -25,11 +26,27 @@ _TTL_RE = re.compile(r"([0-9]+)([smhd])")
 _TTL_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
+_T = TypeVar("_T")
+
+
+def _pickled_by_fields(cls: type[_T]) -> type[_T]:
+    """Pickle as the constructor and its arguments: a third smaller and faster to load
+    than the default for slotted classes (the lint cache holds thousands of these)."""
+    values = attrgetter(*(f.name for f in fields(cls)))  # type: ignore[arg-type]
+
+    def __reduce__(self: _T) -> tuple[type[_T], tuple[Any, ...]]:
+        return (cls, values(self))
+
+    cls.__reduce__ = __reduce__  # type: ignore[assignment,method-assign]
+    return cls
+
+
 def parse_ttl(text: str) -> float:
     """Seconds in a ttl such as ``30m`` or ``1h30m``."""
     return float(sum(int(n) * _TTL_UNITS[u] for n, u in _TTL_RE.findall(text)))
 
 
+@_pickled_by_fields
 @dataclass(slots=True)
 class Fact:
     key: str
@@ -60,6 +77,7 @@ class Fact:
         return (self.type, frozenset(self.options))
 
 
+@_pickled_by_fields
 @dataclass(slots=True)
 class Route:
     goto: str
@@ -70,6 +88,7 @@ class Route:
     bad_expression: bool = False
 
 
+@_pickled_by_fields
 @dataclass(slots=True)
 class Node:
     id: str
@@ -111,6 +130,7 @@ class Node:
         return self.type in PROMPT_TYPES
 
 
+@_pickled_by_fields
 @dataclass(slots=True)
 class Script:
     id: str

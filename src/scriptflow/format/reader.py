@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 
-from .yamlload import Document, load_bytes
+from .document import Document
 
 SCRIPT_SUFFIXES = (".yaml", ".yml")
 SCENARIO_SUFFIXES = (".scenarios.yaml", ".scenarios.yml")
@@ -40,6 +40,8 @@ def find_script_files(paths: Iterable[str | os.PathLike[str]]) -> list[str]:
 
 
 def read_document(path: str) -> Document:
+    from .yamlload import load_bytes  # PyYAML only when a file is really parsed
+
     with open(path, "rb") as handle:
         raw = handle.read()
     return load_bytes(raw, path)

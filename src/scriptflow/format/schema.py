@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..codes import make_problem
 from ..problems import Problem
-from .yamlload import Document, Path
+from .document import Document, Path
 
 if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
