@@ -12,7 +12,6 @@ from collections import defaultdict
 from typing import Any
 
 from .outcomes import share
-from .source import KEPT
 
 OTHER = "(other)"
 
@@ -22,11 +21,11 @@ def answer_shares(conn: sqlite3.Connection, top: int) -> dict[str, dict[str, dic
     weeks start on Monday (UTC) and are named by that date: ``{week, total, counts}``."""
     conn.execute("DROP TABLE IF EXISTS temp.kept_answers")
     conn.execute(
-        f"""CREATE TEMP TABLE kept_answers AS
+        """CREATE TEMP TABLE kept_answers AS
             SELECT e.script, e.node, e.fact, e.value,
                    date(e.at, 'unixepoch', '-6 days', 'weekday 1') AS week
-            FROM scope s JOIN events e ON e.session_id = s.id
-            WHERE e.type = 'answered' AND {KEPT}""")
+            FROM ev e
+            WHERE e.type = 'answered' AND e.kept""")
     ranked = conn.execute(
         """SELECT script, node, fact, value, n, total, rank FROM (
              SELECT script, node, max(fact) AS fact, value, count(*) AS n,

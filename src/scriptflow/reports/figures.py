@@ -63,7 +63,7 @@ def build_report(conn: sqlite3.Connection, options: ReportOptions,
     saved = spared(conn)
     twice = asked_twice(conn, library)
     events = conn.execute(
-        "SELECT count(*) FROM scope s JOIN events e ON e.session_id = s.id").fetchone()[0]
+        "SELECT count(*) FROM ev e").fetchone()[0]
     wanted = sorted(set(by_start) | set(nodes), key=lambda s: (-by_start.get(s, {}).get(
         "total", 0), s))
     if options.script is not None:

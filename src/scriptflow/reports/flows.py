@@ -6,18 +6,16 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from .source import KEPT
-
 _SEP = "\x1f"  # between path steps; no answer or node id contains it
 
 
 def handoffs(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     """``[{from, to, kind: handoff|call, count, sessions}]``, busiest first."""
     rows = conn.execute(
-        f"""SELECT e.script, json_extract(e.data, '$.to_script'), e.type, count(*),
+        """SELECT e.script, e.to_script, e.type, count(*),
                    count(DISTINCT e.session_id)
-            FROM scope s JOIN events e ON e.session_id = s.id
-            WHERE e.type IN ('handoff', 'called') AND {KEPT}
+            FROM ev e
+            WHERE e.type IN ('handoff', 'called') AND e.kept
             GROUP BY 1, 2, 3 ORDER BY 4 DESC, 1, 2""")
     return [{"from": src, "to": dst, "kind": "call" if kind == "called" else "handoff",
              "count": n, "sessions": sessions} for src, dst, kind, n, sessions in rows]
@@ -29,21 +27,17 @@ def edge_traffic(conn: sqlite3.Connection) -> dict[str, list[dict[str, Any]]]:
     move past it). A return from a call is a move from the called script's outcome and
     then on from the call node."""
     rows = conn.execute(
-        f"""WITH pos AS (
-              SELECT e.session_id, e.seq * 2 AS k, e.script, e.node
-              FROM scope s JOIN events e ON e.session_id = s.id
+        """WITH pos AS (
+              SELECT e.script, e.node,
+                     lag(CASE WHEN e.type = 'returned' THEN e.to_script ELSE e.script END)
+                       OVER w AS prev_script,
+                     lag(CASE WHEN e.type = 'returned' THEN e.to_node ELSE e.node END)
+                       OVER w AS prev_node
+              FROM ev e
               WHERE e.type IN ('asked','skipped','handoff','called','outcome','returned')
-                AND {KEPT}
-              UNION ALL
-              SELECT e.session_id, e.seq * 2 + 1, json_extract(e.data, '$.to_script'),
-                     json_extract(e.data, '$.to_node')
-              FROM scope s JOIN events e ON e.session_id = s.id
-              WHERE e.type = 'returned' AND {KEPT}),
-            moves AS (
-              SELECT script, node,
-                     lag(script) OVER w AS prev_script, lag(node) OVER w AS prev_node
-              FROM pos WINDOW w AS (PARTITION BY session_id ORDER BY k))
-            SELECT script, prev_node, node, count(*) FROM moves
+                AND e.kept
+              WINDOW w AS (PARTITION BY e.session_id ORDER BY e.seq))
+            SELECT script, prev_node, node, count(*) FROM pos
             WHERE prev_script = script AND prev_node != node
             GROUP BY script, prev_node, node ORDER BY script, 4 DESC""")
     traffic: dict[str, list[dict[str, Any]]] = {}
@@ -63,13 +57,13 @@ def common_paths(conn: sqlite3.Connection, top: int) -> dict[str, list[dict[str,
                          WHEN 'answered' THEN e.node || '=' || CASE e.value
                              WHEN 'true' THEN 'yes' WHEN 'false' THEN 'no'
                              ELSE trim(e.value, '"') END
-                         ELSE '→' || json_extract(e.data, '$.to_script') END, '{_SEP}')
+                         ELSE '→' || e.to_script END, '{_SEP}')
                        OVER (PARTITION BY e.session_id ORDER BY e.seq
                              ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
                        AS path,
                      row_number() OVER (PARTITION BY e.session_id ORDER BY e.seq) AS rn
-              FROM scope s JOIN events e ON e.session_id = s.id
-              WHERE e.type IN ('answered', 'handoff', 'called') AND {KEPT}),
+              FROM ev e
+              WHERE e.type IN ('answered', 'handoff', 'called') AND e.kept),
             paths AS (
               SELECT s.outcome, s.code, coalesce(p.path, '') AS path, count(*) AS n
               FROM scope s LEFT JOIN steps p ON p.session_id = s.id AND p.rn = 1

@@ -8,8 +8,6 @@ import sqlite3
 from collections import defaultdict
 from typing import Any
 
-from .source import KEPT
-
 # Events that mean a session stood at the node.
 _REACH = "('asked','skipped','handoff','called','outcome','returned')"
 
@@ -25,10 +23,10 @@ def funnel(conn: sqlite3.Connection) -> dict[str, dict[str, dict[str, Any]]]:
             f"""SELECT e.script, e.node, max(e.fact),
                   count(DISTINCT CASE WHEN e.type IN {_REACH} THEN e.session_id END),
                   count(DISTINCT CASE WHEN e.type = 'asked' THEN e.session_id END),
-                  count(DISTINCT CASE WHEN e.type IN ('answered', 'confirmed') AND {KEPT}
+                  count(DISTINCT CASE WHEN e.type IN ('answered', 'confirmed') AND e.kept
                                       THEN e.session_id END),
                   count(DISTINCT CASE WHEN e.type = 'skipped' THEN e.session_id END)
-                FROM scope s JOIN events e ON e.session_id = s.id
+                FROM ev e
                 WHERE e.node IS NOT NULL AND e.type IN
                       ('asked','skipped','handoff','called','outcome','returned',
                        'answered','confirmed')
@@ -56,10 +54,11 @@ def time_spent(conn: sqlite3.Connection) -> dict[tuple[str, str], tuple[int, flo
     the rows around the two ranks needed, so Python sees a few rows per node."""
     rows = conn.execute(
         """WITH t AS (
-             SELECT e.script, e.node, nx.at - e.at AS dt
-             FROM scope s JOIN events e ON e.session_id = s.id
-             JOIN events nx ON nx.session_id = e.session_id AND nx.seq = e.seq + 1
-             WHERE e.type = 'asked'),
+             SELECT script, node, dt FROM (
+               SELECT e.script, e.node, e.type,
+                      lead(e.at) OVER (PARTITION BY e.session_id ORDER BY e.seq) - e.at AS dt
+               FROM ev e)
+             WHERE type = 'asked' AND dt IS NOT NULL),
            r AS (
              SELECT script, node, dt,
                     row_number() OVER (PARTITION BY script, node ORDER BY dt) - 1 AS k,

@@ -14,7 +14,7 @@ def notes(conn: sqlite3.Connection, word: str | None, limit: int = 50) -> dict[s
         escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         where = "AND e.detail LIKE ? ESCAPE '\\'"
         params.append(f"%{escaped}%")
-    base = f"""FROM scope s JOIN events e ON e.session_id = s.id
+    base = f"""FROM ev e
                WHERE e.type = 'note' {where}"""
     total = conn.execute(f"SELECT count(*) {base}", params).fetchone()[0]
     rows = conn.execute(

@@ -47,11 +47,13 @@ def connect(path: str | os.PathLike[str]) -> sqlite3.Connection:
 
 
 def select_sessions(conn: sqlite3.Connection, options: ReportOptions) -> float:
-    """Fill ``temp.scope`` with the sessions the report covers and ``temp.undone`` with
-    the event ranges ``back()`` reverted; returns the as-of time used for abandonment.
+    """Gather what the figures read, once; returns the as-of time used for abandonment.
 
-    ``scope.outcome`` is the session's result, ``abandoned`` (active and quiet for longer
-    than the threshold) or ``in_progress``.
+    ``temp.scope``: the sessions the report covers, ``outcome`` being the session's
+    result, ``abandoned`` (active and quiet for longer than the threshold) or
+    ``in_progress``. ``temp.ev``: their events, clustered by (session_id, seq) so that
+    windows over a session need no sort, with the JSON particulars the figures use
+    pulled out into columns and ``kept`` = 0 for events a later ``back()`` reverted.
     """
     as_of = options.as_of if options.as_of is not None else time.time()
     where: list[str] = ["1"]
@@ -65,8 +67,8 @@ def select_sessions(conn: sqlite3.Connection, options: ReportOptions) -> float:
     if options.script is not None:
         where.append("(script = ? OR id IN (SELECT session_id FROM events WHERE script = ?))")
         params.extend([options.script, options.script])
-    conn.execute("DROP TABLE IF EXISTS temp.scope")
-    conn.execute("DROP TABLE IF EXISTS temp.undone")
+    for table in ("scope", "undone", "ev"):
+        conn.execute(f"DROP TABLE IF EXISTS temp.{table}")
     conn.execute(
         "CREATE TEMP TABLE scope (id TEXT PRIMARY KEY, script TEXT, current_script TEXT, "
         "node TEXT, outcome TEXT, code TEXT, started_at REAL) WITHOUT ROWID")
@@ -84,9 +86,23 @@ def select_sessions(conn: sqlite3.Connection, options: ReportOptions) -> float:
            SELECT e.session_id, CAST(json_extract(e.data, '$.from') AS INTEGER), e.seq
            FROM events e JOIN scope s ON s.id = e.session_id WHERE e.type = 'undone'""")
     conn.execute("CREATE INDEX temp.undone_session ON undone(session_id)")
+    conn.execute(
+        """CREATE TEMP TABLE ev (
+             session_id TEXT, seq INTEGER, type TEXT, at REAL, script TEXT, node TEXT,
+             fact TEXT, value TEXT, to_script TEXT, to_node TEXT, kind TEXT, source TEXT,
+             detail TEXT, actor TEXT, kept INTEGER, PRIMARY KEY (session_id, seq)) WITHOUT ROWID""")
+    conn.execute(
+        """INSERT INTO ev
+           SELECT e.session_id, e.seq, e.type, e.at, e.script, e.node, e.fact, e.value,
+                  CASE WHEN e.type IN ('handoff', 'called', 'returned')
+                       THEN json_extract(e.data, '$.to_script') END,
+                  CASE WHEN e.type = 'returned' THEN json_extract(e.data, '$.to_node') END,
+                  CASE WHEN e.type = 'asked' THEN json_extract(e.data, '$.kind') END,
+                  CASE WHEN e.type = 'skipped' THEN json_extract(e.data, '$.source') END,
+                  CASE WHEN e.type = 'note' THEN e.detail END,
+                  CASE WHEN e.type = 'note' THEN e.actor END,
+                  NOT EXISTS (SELECT 1 FROM undone u WHERE u.session_id = e.session_id
+                              AND e.seq >= u.lo AND e.seq < u.hi)
+           FROM scope s JOIN events e ON e.session_id = s.id
+           ORDER BY e.session_id, e.seq""")
     return as_of
-
-
-# Appended to a WHERE on events ``e``: the event was not reverted by a later back().
-KEPT = ("NOT EXISTS (SELECT 1 FROM undone u WHERE u.session_id = e.session_id "
-        "AND e.seq >= u.lo AND e.seq < u.hi)")

@@ -7,8 +7,6 @@ import sqlite3
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
-from .source import KEPT
-
 if TYPE_CHECKING:
     from ..library import Library
 
@@ -21,15 +19,15 @@ def spared(conn: sqlite3.Connection) -> dict[str, Any]:
     by_fact: Counter[str] = Counter()
     by_source: Counter[str] = Counter()
     for script, fact, source, n in conn.execute(
-            f"""SELECT e.script, e.fact, json_extract(e.data, '$.source'), count(*)
-                FROM scope s JOIN events e ON e.session_id = s.id
-                WHERE e.type = 'skipped' AND {KEPT} GROUP BY 1, 2, 3"""):
+            """SELECT e.script, e.fact, e.source, count(*)
+                FROM ev e
+                WHERE e.type = 'skipped' AND e.kept GROUP BY 1, 2, 3"""):
         by_script[script] += n
         by_fact[fact] += n
         by_source[source or "unknown"] += n
     asked = conn.execute(
-        f"""SELECT count(*) FROM scope s JOIN events e ON e.session_id = s.id
-            WHERE e.type = 'asked' AND {KEPT}""").fetchone()[0]
+        """SELECT count(*) FROM ev e
+            WHERE e.type = 'asked' AND e.kept""").fetchone()[0]
     return {"total": sum(by_script.values()), "asked": asked,
             "by_script": dict(by_script.most_common()),
             "by_fact": dict(by_fact.most_common()),
@@ -47,15 +45,15 @@ def asked_twice(conn: sqlite3.Connection, library: Library | None) -> dict[str, 
              SELECT e.session_id, e.seq, e.at, e.script, e.node, e.fact,
                     lag(e.seq) OVER (PARTITION BY e.session_id, e.fact ORDER BY e.seq)
                       AS prev
-             FROM scope s JOIN events e ON e.session_id = s.id
+             FROM ev e
              WHERE e.type = 'asked' AND e.fact IS NOT NULL
-               AND coalesce(json_extract(e.data, '$.kind'), '') != 'confirm')
+               AND coalesce(e.kind, '') != 'confirm')
            SELECT a.session_id, a.script, a.node, a.fact, a.at,
-                  (SELECT max(x.at) FROM events x WHERE x.session_id = a.session_id
+                  (SELECT max(x.at) FROM ev x WHERE x.session_id = a.session_id
                      AND x.seq > a.prev AND x.seq < a.seq AND x.fact = a.fact
                      AND x.type IN ('answered', 'confirmed')) AS learned
            FROM a WHERE a.prev IS NOT NULL AND NOT EXISTS (
-             SELECT 1 FROM events x WHERE x.session_id = a.session_id
+             SELECT 1 FROM ev x WHERE x.session_id = a.session_id
                AND x.seq > a.prev AND x.seq < a.seq
                AND (x.type = 'undone' OR (x.type = 'invalidated' AND x.fact = a.fact)))
            ORDER BY a.at""").fetchall()
