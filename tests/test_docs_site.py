@@ -88,9 +88,11 @@ def workdir(tmp_path: Path) -> Path:
     shutil.copytree(ROOT / "docs" / "examples", work / "docs" / "examples")
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    shim = bin_dir / "scriptflow"
-    shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m scriptflow "$@"\n', "utf-8")
-    shim.chmod(0o755)
+    # As in a reader's activated venv: `scriptflow` and `python3` are this checkout's.
+    for name, run in (("scriptflow", " -m scriptflow"), ("python3", ""), ("python", "")):
+        shim = bin_dir / name
+        shim.write_text(f'#!/bin/sh\nexec "{sys.executable}"{run} "$@"\n', "utf-8")
+        shim.chmod(0o755)
     return work
 
 
