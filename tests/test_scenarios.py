@@ -91,8 +91,8 @@ def test_passing_scenarios_and_coverage(write_files: WriteFiles) -> None:
     assert sorted(cover["nodes"]["missed"]) == ["check", "escalate"]
     assert cover["branches"]["total"] == 7
     assert cover["branches"]["covered"] == 3
-    assert {"node": "lights", "edge": "branch 'off'"} in cover["branches"]["missed"]
-    assert {"node": "check", "edge": "otherwise"} in cover["branches"]["missed"]
+    assert {"node": "lights", "edge": "branch 'off'", "label": "branch:off"} in cover["branches"]["missed"]
+    assert {"node": "check", "edge": "otherwise", "label": "route:1"} in cover["branches"]["missed"]
 
 
 def test_min_coverage_fails_the_run(write_files: WriteFiles) -> None:
@@ -194,7 +194,7 @@ def test_coverage_counts_calls_and_handoffs(write_files: WriteFiles) -> None:
     assert (cover["main"]["branches"]["covered"], cover["main"]["branches"]["total"]) == (2, 6)
     # helper, reached only through the call: h and fine of 3; yes of 2.
     assert (cover["helper"]["nodes"]["covered"], cover["helper"]["nodes"]["total"]) == (2, 3)
-    assert cover["helper"]["branches"]["missed"] == [{"node": "h", "edge": "branch 'no'"}]
+    assert cover["helper"]["branches"]["missed"] == [{"node": "h", "edge": "branch 'no'", "label": "branch:no"}]
     assert cover["other"]["nodes"]["covered"] == 0
     # 5 of 13 nodes, 3 of 12 ways out (other has 2 branches and 2 routes)
     assert data["coverage"]["total"] == {"nodes": round(100 * 5 / 13, 1),
@@ -213,7 +213,8 @@ def test_coverage_counts_calls_and_handoffs(write_files: WriteFiles) -> None:
     assert cover["main"]["branches"]["covered"] == 4  # + ask:other, away:handoff
     assert cover["other"]["nodes"]["missed"] == ["small-end", "blue-end"]
     assert cover["other"]["branches"]["missed"] == [
-        {"node": "o", "edge": "branch 'blue'"}, {"node": "measure", "edge": "otherwise"}]
+        {"node": "o", "edge": "branch 'blue'", "label": "branch:blue"},
+        {"node": "measure", "edge": "otherwise", "label": "route:1"}]
     # main 4 (ask, check, away, done), helper 2, other 3 (o, measure, big-end): 9 of 13
     assert data["coverage"]["total"]["nodes"] == round(100 * 9 / 13, 1)
 

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from ..format.model import Script
+
+if TYPE_CHECKING:
+    from .overlay import Overlay
 
 _MERMAID_SHAPES = {
     "question": ("{{", "}}"),   # hexagon
@@ -32,8 +36,11 @@ def _mermaid_text(text: str) -> str:
     return text.replace('"', "#quot;").replace("\n", " ")
 
 
-def _label(script: Script, node_id: str) -> str:
+def _label(script: Script, node_id: str, overlay: Overlay | None = None) -> str:
     node = script.nodes[node_id]
+    note = overlay.node(script.id, node_id).note if overlay else ""
+    if note:
+        return f"{_label(script, node_id)}\n{note}"
     detail = {
         "question": node.fact or "",
         "action": node.fact or "",
@@ -54,60 +61,95 @@ def _edges(script: Script) -> Iterable[tuple[str, str, str]]:
                 yield node.id, target, " / ".join(lab for lab in labels if lab)
 
 
-def to_mermaid(scripts: Iterable[Script]) -> str:
+def _noted(label: str, note: str) -> str:
+    return f"{label} ({note})" if label and note else label or note
+
+
+def to_mermaid(scripts: Iterable[Script], overlay: Overlay | None = None) -> str:
     lines = ["flowchart TD"]
     scripts = list(scripts)
     ids = {s.id for s in scripts}
+    styles: list[str] = []
+    if overlay is not None:
+        lines.append(f"  %% {overlay.title}")
     for script in scripts:
         lines.append(f'  subgraph {_mermaid_id(script.id, "")}["{_mermaid_text(script.id)}"]')
         for node_id, node in script.nodes.items():
             left, right = _MERMAID_SHAPES[node.type]
             text = "<br/>".join(_mermaid_text(part) for part in
-                                _label(script, node_id).split("\n"))
+                                _label(script, node_id, overlay).split("\n"))
             lines.append(f'    {_mermaid_id(script.id, node_id)}{left}"{text}"{right}')
+            style = overlay.node(script.id, node_id).mermaid if overlay else ""
+            if style:
+                styles.append(f"  style {_mermaid_id(script.id, node_id)} {style}")
         lines.append("  end")
+    links = 0
     for script in scripts:
         for source, target, label in _edges(script):
-            arrow = f'-->|"{_mermaid_text(label)}"|' if label else "-->"
+            look = overlay.edge((script.id, source, script.id, target)) if overlay else None
+            text = _noted(label, look.note) if look else label
+            arrow = f'-->|"{_mermaid_text(text)}"|' if text else "-->"
             lines.append(f"  {_mermaid_id(script.id, source)} {arrow} "
                          f"{_mermaid_id(script.id, target)}")
+            if look is not None and look.mermaid:
+                styles.append(f"  linkStyle {links} {look.mermaid}")
+            links += 1
         for node in script.nodes.values():
             if node.type in ("handoff", "call") and node.target_script in ids:
                 entered = next(s for s in scripts if s.id == node.target_script)
                 entry = node.target_node or entered.start
-                lines.append(f"  {_mermaid_id(script.id, node.id)} -.->|{node.type}| "
+                look = overlay.edge((script.id, node.id, entered.id, entry)) if overlay \
+                    else None
+                text = _noted(node.type, look.note) if look else node.type
+                lines.append(f'  {_mermaid_id(script.id, node.id)} -.->|"{text}"| '
                              f"{_mermaid_id(entered.id, entry)}")
-    return "\n".join(lines) + "\n"
+                if look is not None and look.mermaid:
+                    styles.append(f"  linkStyle {links} {look.mermaid}")
+                links += 1
+    return "\n".join(lines + styles) + "\n"
 
 
 def _dot_quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
-def to_dot(scripts: Iterable[Script]) -> str:
+def _dot_edge(label: str, extra: str, overlay: Overlay | None, key: tuple[str, str, str, str]
+              ) -> str:
+    look = overlay.edge(key) if overlay else None
+    text = _noted(label, look.note) if look else label
+    attrs = [a for a in (extra, f"label={_dot_quote(text)}" if text else "",
+                         look.dot if look else "") if a]
+    return f" [{', '.join(attrs)}]" if attrs else ""
+
+
+def to_dot(scripts: Iterable[Script], overlay: Overlay | None = None) -> str:
     scripts = list(scripts)
     ids = {s.id for s in scripts}
     lines = ["digraph scriptflow {", "  rankdir=TB;", "  node [fontname=\"Helvetica\"];"]
+    if overlay is not None:
+        lines.append(f"  label={_dot_quote(overlay.title)}; labelloc=t;")
     for script in scripts:
         lines.append(f"  subgraph {_dot_quote('cluster_' + script.id)} {{")
         lines.append(f"    label={_dot_quote(script.id)};")
         for node_id, node in script.nodes.items():
+            extra = overlay.node(script.id, node_id).dot if overlay else ""
             lines.append(f"    {_dot_quote(script.id + ':' + node_id)} "
-                         f"[label={_dot_quote(_label(script, node_id))}, "
-                         f"shape={_DOT_SHAPES[node.type]}];")
+                         f"[label={_dot_quote(_label(script, node_id, overlay))}, "
+                         f"shape={_DOT_SHAPES[node.type]}{', ' + extra if extra else ''}];")
         lines.append("  }")
     for script in scripts:
         for source, target, label in _edges(script):
-            attrs = f" [label={_dot_quote(label)}]" if label else ""
+            attrs = _dot_edge(label, "", overlay, (script.id, source, script.id, target))
             lines.append(f"  {_dot_quote(script.id + ':' + source)} -> "
                          f"{_dot_quote(script.id + ':' + target)}{attrs};")
         for node in script.nodes.values():
             if node.type in ("handoff", "call") and node.target_script in ids:
                 entered = next(s for s in scripts if s.id == node.target_script)
                 entry = node.target_node or entered.start
+                attrs = _dot_edge(node.type, "style=dashed", overlay,
+                                  (script.id, node.id, entered.id, entry))
                 lines.append(f"  {_dot_quote(script.id + ':' + node.id)} -> "
-                             f"{_dot_quote(entered.id + ':' + entry)} "
-                             f"[style=dashed, label={_dot_quote(node.type)}];")
+                             f"{_dot_quote(entered.id + ':' + entry)}{attrs};")
     lines.append("}")
     return "\n".join(lines) + "\n"
 

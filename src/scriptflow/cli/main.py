@@ -96,7 +96,12 @@ def cmd_graph(args: argparse.Namespace) -> int:
         scripts = [library[args.script]]
     else:
         scripts = [library[s] for s in sorted(library)]
-    text = DRAWERS[args.format](scripts)
+    from .pictures import PictureError, render_graph
+
+    try:
+        text = render_graph(args, library, scripts, DRAWERS)
+    except PictureError as exc:
+        return _fail(str(exc), exc.code)
     if args.output:
         with open(args.output, "w", encoding="utf-8") as handle:
             handle.write(text)
@@ -149,11 +154,15 @@ def build_parser() -> argparse.ArgumentParser:
     rule.add_argument("code", nargs="?", help="SF301 or unreachable-node")
     rule.set_defaults(func=cmd_rule)
 
-    graph = sub.add_parser("graph", help="draw scripts as Mermaid or Graphviz DOT")
+    graph = sub.add_parser("graph", help="draw scripts as Mermaid, Graphviz DOT or SVG")
     graph.add_argument("paths", nargs="+", metavar="PATH")
     graph.add_argument("--script", metavar="ID", help="draw only this script")
-    graph.add_argument("--format", choices=("mermaid", "dot"), default="mermaid")
+    graph.add_argument("--format", choices=("mermaid", "dot", "svg"), default="mermaid",
+                       help="svg runs Graphviz's dot")
     graph.add_argument("-o", "--output", metavar="FILE")
+    from .pictures import add_arguments as add_picture_arguments
+
+    add_picture_arguments(graph)
     graph.set_defaults(func=cmd_graph)
 
     from importlib import import_module

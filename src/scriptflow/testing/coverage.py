@@ -11,6 +11,15 @@ from ..format.model import Node, Script
 Step = tuple[str, str, str]  # (script, node, edge label) — an edge taken out of a node
 
 
+def ways_out(node: Node) -> list[tuple[str, str]]:
+    """``(label, target node)`` for every way out of ``node`` inside its script."""
+    if node.next is not None:
+        return [("next", node.next)]
+    if node.branches:
+        return [(f"branch:{key}", target) for key, target in node.branches.items()]
+    return [(f"route:{i}", route.goto) for i, route in enumerate(node.routes)]
+
+
 def edges_of(node: Node) -> list[str]:
     """The labels of every way out of ``node``, as the engine's trail names them."""
     if node.type in ("question", "action", "call"):
@@ -106,7 +115,8 @@ class Coverage:
                                  "percent": round(c.branch_percent, 1),
                                  "missed": [
                                      {"node": n, "edge": edge_text(
-                                         self.scripts[sid].nodes[n], label)}
+                                         self.scripts[sid].nodes[n], label),
+                                      "label": label}
                                      for n, label in c.missed_edges()]},
                 }
                 for sid, c in sorted(self.by_script.items())
