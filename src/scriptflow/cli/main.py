@@ -175,7 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Commands of the higher layers (engine, stores, reports), each in its own module.
 COMMAND_MODULES: tuple[str, ...] = ("run_cmd", "test_cmd", "report_cmd", "paths_cmd",
-                                     "simulate_cmd")
+                                     "simulate_cmd", "sessions_cmd")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

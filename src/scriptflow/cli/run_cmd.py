@@ -6,20 +6,30 @@ file instead (``fact: answer``, or ``fact: [first, second]`` for facts asked mor
 once); ``--json`` prints the session (``Session.to_dict()``) at the end, on stdout, and
 moves everything else to stderr so the JSON can be piped.
 
+With ``--store URL`` the session is saved after every step (compare-and-set, so a
+second agent on the same session gets a clear conflict instead of overwriting), and
+``--resume ID`` continues a stored session where it stands; ``--customer KEY`` starts
+knowing what the store remembers of that customer (within each fact's ttl) and saves
+what is learned back.
+
 Exit status: 0 when the session ends (or the user quits), 1 on errors (the scripts
 loop, a file answer is missing or not accepted, input ends early, the library has
-errors), 2 on usage errors (no such library, unknown script, a bad ``--fact``).
+errors, the store fails or someone else saved the session meanwhile), 2 on usage errors
+(no such library, unknown script or stored session, a bad ``--fact`` or store URL).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
     from ..engine.flow import Prompt
     from ..engine.session import Session
+    from ..library import Library
+    from ..stores import Store
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 HELP = ("answer with an option's number or its value; commands: back (undo the last "
@@ -41,7 +51,8 @@ def register(sub: Any) -> None:
         "run", help="walk a script interactively (or from an answers file)",
         description="Walk a script as a session: questions already answered are skipped, "
                     "and the reason is shown. " + HELP + ".")
-    run.add_argument("script", metavar="SCRIPT", help="id of the script to start")
+    run.add_argument("script", metavar="SCRIPT", nargs="?",
+                     help="id of the script to start (not with --resume)")
     run.add_argument("--library", default="scripts", metavar="DIR",
                      help="folder of scripts (default: scripts/)")
     run.add_argument("--fact", action="append", default=[], metavar="KEY=VALUE",
@@ -53,19 +64,63 @@ def register(sub: Any) -> None:
                      help="print the session as JSON at the end (other output on stderr)")
     run.add_argument("--actor", choices=("customer", "agent"), default="customer",
                      help="who gives the answers (the source recorded for each fact)")
+    run.add_argument("--store", metavar="URL",
+                     help="save the session after every step: memory://, "
+                          "sqlite:///relative.db, sqlite:////absolute.db or "
+                          "redis://host:port/db (default with --resume or --customer: "
+                          f"$SCRIPTFLOW_STORE, else {default_store_hint()})")
+    run.add_argument("--resume", metavar="ID",
+                     help="continue the stored session ID where it stands")
+    run.add_argument("--customer", metavar="KEY",
+                     help="start knowing what the store remembers of this customer and "
+                          "remember what this session learns")
     run.set_defaults(func=cmd_run)
+
+
+def default_store_hint() -> str:
+    from ..stores import DEFAULT_URL
+
+    return DEFAULT_URL
+
+
+def store_url(given: str | None) -> str:
+    """``--store`` as given, else $SCRIPTFLOW_STORE, else the SQLite file in this folder."""
+    import os
+
+    return given or os.environ.get("SCRIPTFLOW_STORE") or default_store_hint()
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run the ``run`` command; returns the exit status."""
     out: TextIO = sys.stderr if args.json else sys.stdout
+    store: Store | None = None
+    session: Session | None = None
     try:
-        session = _start(args)
+        if args.resume and args.script:
+            raise RunError("give SCRIPT or --resume ID, not both", EXIT_USAGE)
+        if not args.resume and not args.script:
+            raise RunError("which script? give SCRIPT (or --resume ID)", EXIT_USAGE)
+        if args.store or args.resume or args.customer:
+            store = open_store_or_fail(store_url(args.store))
         answers = _Answers(args.answers) if args.answers else None
-        status = _play(session, answers, out)
+        session, shown = _resume(args, store, out) if args.resume else (_start(args, store), 0)
+        save = None
+        if store is not None:
+            save = _saver(store, out)
+            if not args.resume:
+                save(session)
+                out.write(f"session {session.id} is saved in {store.url} (continue it "
+                          f"with: scriptflow run --resume {session.id})\n")
+        status = _play(session, answers, out, save, shown)
     except RunError as exc:
         sys.stderr.write(f"scriptflow: {exc}\n")
+        if session is not None and session.version:
+            sys.stderr.write(f"scriptflow: the session is saved as it was after the last "
+                             f"step: scriptflow run --resume {session.id}\n")
         return exc.status
+    finally:
+        if store is not None:
+            store.close()
     if args.json:
         import json
 
@@ -73,18 +128,79 @@ def cmd_run(args: argparse.Namespace) -> int:
     return status
 
 
-def _start(args: argparse.Namespace) -> Session:
-    from ..engine.session import Session
-    from ..errors import AnswerError, LibraryError, SessionError
-    from ..library import load_library
-    from .main import library_missing
+def open_store_or_fail(url: str) -> Store:
+    from ..errors import StoreError
+    from ..stores import open_store
 
     try:
-        library = load_library(args.library)
+        return open_store(url)
+    except (ValueError, ImportError) as exc:
+        raise RunError(f"--store: {exc}", EXIT_USAGE) from None
+    except StoreError as exc:
+        raise RunError(str(exc)) from None
+
+
+def _saver(store: Store, out: TextIO) -> Callable[[Session], None]:
+    """Save after a step; a conflict or a store failure stops the run, losing nothing
+    that was saved before."""
+    from ..errors import ConflictError, StoreError
+
+    def save(session: Session) -> None:
+        try:
+            store.save(session)
+        except ConflictError as exc:
+            raise RunError(f"{exc} (scriptflow run --resume {session.id})") from None
+        except StoreError as exc:
+            raise RunError(f"not saved: {exc}") from None
+
+    return save
+
+
+def load_library_or_fail(args: argparse.Namespace) -> Library:
+    from ..errors import LibraryError
+    from ..library import load_library
+
+    try:
+        return load_library(args.library)
     except FileNotFoundError as exc:
         raise RunError(f"no library at {args.library}: {exc}", EXIT_USAGE) from None
     except LibraryError as exc:
         raise RunError(str(exc)) from None
+
+
+def _resume(args: argparse.Namespace, store: Store | None,
+            out: TextIO) -> tuple[Session, int]:
+    """The stored session, and how many of its events were shown before (all)."""
+    from ..errors import SessionError, StoreError
+    from ..stores import SessionNotFoundError
+
+    assert store is not None
+    library = load_library_or_fail(args)
+    try:
+        session = store.load(library, args.resume)
+    except SessionNotFoundError as exc:
+        raise RunError(f"--resume: {exc}", EXIT_USAGE) from None
+    except (SessionError, StoreError) as exc:  # changed scripts, corrupt data, store down
+        raise RunError(str(exc)) from None
+    if args.customer:
+        raise RunError("--customer goes with a new session; a resumed one keeps the "
+                       "customer it was saved with", EXIT_USAGE)
+    done = session.outcome
+    where = f"finished: {done.result}" + (f" ({done.code})" if done.code else "") \
+        if done is not None else "in progress"
+    out.write(f"resumed session {session.id} (version {session.version}) at "
+              f"{session.script}:{session.node}, {where}\n")
+    for event in session.events:
+        if event.type == "resumed":  # the library changed compatibly: say how
+            out.write(f"resumed: {event.detail}\n")
+    return session, len(session.events)
+
+
+def _start(args: argparse.Namespace, store: Store | None) -> Session:
+    from ..errors import AnswerError, SessionError, StoreError
+    from .main import library_missing
+
+    library = load_library_or_fail(args)
     if args.script not in library:
         raise RunError(library_missing(library, args.script), EXIT_USAGE)
     facts: dict[str, str] = {}
@@ -94,10 +210,13 @@ def _start(args: argparse.Namespace) -> Session:
             raise RunError(f"--fact {item!r}: expected KEY=VALUE", EXIT_USAGE)
         facts[key.strip()] = value
     try:
-        return Session.start(library, args.script, facts=facts, actor=args.actor)
+        if store is not None and args.customer:
+            return store.start(library, args.script, facts, customer=args.customer,
+                               actor=args.actor)
+        return library.start(args.script, facts, actor=args.actor)
     except AnswerError as exc:
         raise RunError(f"--fact: {exc}", EXIT_USAGE) from None
-    except SessionError as exc:
+    except (SessionError, StoreError) as exc:
         raise RunError(str(exc)) from None
 
 
@@ -197,8 +316,12 @@ def _show_facts(session: Session, out: TextIO) -> None:
                   f"{ago(now - entry.learned_at)}{stale}\n")
 
 
-def _play(session: Session, answers: _Answers | None, out: TextIO) -> int:
-    """Show prompts and take answers until the session ends; returns the exit status."""
+def _play(session: Session, answers: _Answers | None, out: TextIO,
+          save: Callable[[Session], None] | None = None, printed: int = 0) -> int:
+    """Show prompts and take answers until the session ends; returns the exit status.
+
+    ``save`` is called after every change (answer, back, note); events before
+    ``printed`` were shown already (a resumed session)."""
     from ..engine.summary import describe
     from ..errors import AnswerError, SessionError
 
@@ -207,7 +330,6 @@ def _play(session: Session, answers: _Answers | None, out: TextIO) -> int:
     out.write(f"{script.title or script.id} ({script.id})"
               + ("" if answers else f" — {HELP}") + "\n")
     echo = answers is None and not sys.stdin.isatty()  # piped input: show what was read
-    printed = 0
     last: Prompt | None = None
     while True:
         now = session.clock.now()
@@ -239,6 +361,8 @@ def _play(session: Session, answers: _Answers | None, out: TextIO) -> int:
             word, _, rest = line.partition(" ")
             if word == "quit":
                 out.write(f"quit: the session is left at {prompt.script}:{prompt.node}\n")
+                if save is not None:
+                    out.write(f"(continue it with: scriptflow run --resume {session.id})\n")
                 return EXIT_OK
             if word in ("help", "?"):
                 out.write(HELP + "\n")
@@ -252,6 +376,8 @@ def _play(session: Session, answers: _Answers | None, out: TextIO) -> int:
             if word == "note":
                 if rest.strip():
                     session.note(rest, actor="agent")
+                    if save is not None:
+                        save(session)
                     out.write("noted\n")
                 else:
                     out.write("note what? (note TEXT)\n")
@@ -261,6 +387,9 @@ def _play(session: Session, answers: _Answers | None, out: TextIO) -> int:
                     session.back()
                 except SessionError as exc:
                     out.write(f"{exc}\n")
+                    continue
+                if save is not None:
+                    save(session)
                 continue
             value = line[1:] if line.startswith("=") else _choose(prompt, line)
         try:
@@ -273,3 +402,6 @@ def _play(session: Session, answers: _Answers | None, out: TextIO) -> int:
             if answers is not None:
                 raise RunError(str(exc)) from None
             out.write(f"error: {exc}\n(nothing changed: answer differently, or back)\n")
+        else:
+            if save is not None:
+                save(session)
