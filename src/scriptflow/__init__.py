@@ -30,6 +30,7 @@ __all__ = [
     "__version__",
     "lint",
     "load_library",
+    "open_store",
 ]
 
 _WHERE = {
@@ -52,6 +53,7 @@ _WHERE = {
     "Outcome": "engine.flow",
     "Tracker": "engine.tracker",
     "ManualClock": "engine.clock",
+    "open_store": "stores",
 }
 
 if TYPE_CHECKING:
@@ -73,6 +75,7 @@ if TYPE_CHECKING:
     )
     from .library import Library, load_library
     from .problems import LintReport, Problem
+    from .stores import open_store
 
 
 def __getattr__(name: str) -> Any:
