@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tomllib
 from typing import Any
 
 from ..codes import CODES, NAMES
@@ -67,6 +66,8 @@ def load_config(start: str) -> tuple[LintConfig, str | None]:
     path = find_pyproject(start)
     if path is None:
         return LintConfig(), None
+    import tomllib  # only when there is a file to read
+
     try:
         with open(path, "rb") as handle:
             data = tomllib.load(handle)

@@ -117,7 +117,8 @@ def library_missing(library: object, script_id: str) -> str:
     return str(ScriptNotFoundError(script_id, hint=did_you_mean(script_id, library)))
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(modules: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The whole command line; ``modules`` limits which COMMAND_MODULES are registered."""
     from .. import __version__
 
     parser = argparse.ArgumentParser(
@@ -167,7 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     from importlib import import_module
 
-    for module_name in COMMAND_MODULES:
+    for module_name in COMMAND_MODULES if modules is None else modules:
         # Each module adds its subcommands; modules import their heavy parts lazily.
         import_module(f".{module_name}", __package__).register(sub)
     return parser
@@ -178,8 +179,15 @@ COMMAND_MODULES: tuple[str, ...] = ("run_cmd", "test_cmd", "report_cmd", "paths_
                                      "simulate_cmd", "sessions_cmd")
 
 
+BUILTIN_COMMANDS = ("lint", "schema", "rule", "graph")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    # A built-in command needs none of the other commands' modules: `scriptflow lint`
+    # (run by pre-commit on every commit) must not pay for importing them.
+    builtin = bool(argv) and argv[0] in BUILTIN_COMMANDS
+    parser = build_parser(modules=() if builtin else None)
     args = parser.parse_args(argv)
     try:
         result: int = args.func(args)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any, TextIO
 
 from ..codes import CODES
-from ..format.yamlload import Document
+from ..format.document import Document
 from ..problems import LintReport
 
 Reporter = Callable[[LintReport, dict[str, Document], TextIO], None]
