@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from .conftest import WriteFiles, run_cli
-from .small_library import LIBRARY
+from .small_library import LIBRARY, RETRY
 
 SCRIPT = """\
     scriptflow: 1
@@ -91,8 +91,9 @@ def test_passing_scenarios_and_coverage(write_files: WriteFiles) -> None:
     assert sorted(cover["nodes"]["missed"]) == ["check", "escalate"]
     assert cover["branches"]["total"] == 7
     assert cover["branches"]["covered"] == 3
-    assert {"node": "lights", "edge": "branch 'off'", "label": "branch:off"} in cover["branches"]["missed"]
-    assert {"node": "check", "edge": "otherwise", "label": "route:1"} in cover["branches"]["missed"]
+    missed = cover["branches"]["missed"]
+    assert {"node": "lights", "edge": "branch 'off'", "label": "branch:off"} in missed
+    assert {"node": "check", "edge": "otherwise", "label": "route:1"} in missed
 
 
 def test_min_coverage_fails_the_run(write_files: WriteFiles) -> None:
@@ -185,16 +186,19 @@ THROUGH = """\
 
 
 def test_coverage_counts_calls_and_handoffs(write_files: WriteFiles) -> None:
-    lib = write_files({**LIBRARY, "main.scenarios.yaml": THROUGH})
+    lib = write_files({**LIBRARY, "retry.yaml": RETRY, "main.scenarios.yaml": THROUGH})
     data = json.loads(run_cli("test", str(lib), "--format", "json").stdout)
     cover = data["coverage"]["scripts"]
+    # measured over the scripts under test: main and what it calls or hands off to
+    assert sorted(cover) == ["helper", "main", "other"]
     # main: ask, check, done reached of 5 nodes; ask:help and check:resolved of 6 ways out
     # (3 branches, 2 call results, 1 handoff).
     assert (cover["main"]["nodes"]["covered"], cover["main"]["nodes"]["total"]) == (3, 5)
     assert (cover["main"]["branches"]["covered"], cover["main"]["branches"]["total"]) == (2, 6)
     # helper, reached only through the call: h and fine of 3; yes of 2.
     assert (cover["helper"]["nodes"]["covered"], cover["helper"]["nodes"]["total"]) == (2, 3)
-    assert cover["helper"]["branches"]["missed"] == [{"node": "h", "edge": "branch 'no'", "label": "branch:no"}]
+    assert cover["helper"]["branches"]["missed"] == [
+        {"node": "h", "edge": "branch 'no'", "label": "branch:no"}]
     assert cover["other"]["nodes"]["covered"] == 0
     # 5 of 13 nodes, 3 of 12 ways out (other has 2 branches and 2 routes)
     assert data["coverage"]["total"] == {"nodes": round(100 * 5 / 13, 1),

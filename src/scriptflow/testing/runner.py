@@ -248,18 +248,34 @@ class TestRun:
         return not self.file_errors and all(r.passed for r in self.results)
 
 
+def scripts_under_test(library: Any, tested: Iterable[str]) -> list[str]:
+    """The scripts scenarios test: those they start in and every script those can hand
+    off to or call, directly or not (coverage is measured over these)."""
+    found: list[str] = []
+    todo = [sid for sid in tested if sid in library.scripts]
+    while todo:
+        sid = todo.pop()
+        if sid in found:
+            continue
+        found.append(sid)
+        todo += [n.target_script for n in library.scripts[sid].nodes.values()
+                 if n.target_script in library.scripts]
+    return sorted(found)
+
+
 def run_files(library: Any, files: list[str]) -> TestRun:
-    coverage = Coverage(library.scripts.values())
-    parsed: list[ScenarioFile] = []
+    """Run every scenario of ``files``; coverage is over the scripts they test."""
+    parsed = [read_scenario_file(path) for path in files]
+    tested = scripts_under_test(library, (f.script for f in parsed))
+    coverage = Coverage(library.scripts[sid] for sid in tested)
     results: list[ScenarioResult] = []
     file_errors: list[ScenarioFileError] = []
-    for path in files:
-        scenario_file = read_scenario_file(path)
-        parsed.append(scenario_file)
+    for scenario_file in parsed:
         file_errors += scenario_file.errors
         if scenario_file.script and scenario_file.script not in library.scripts:
-            file_errors.append(ScenarioFileError(path, 1, 1, f"script {scenario_file.script!r}"
-                                                 " is not in the library"))
+            file_errors.append(ScenarioFileError(scenario_file.path, 1, 1,
+                                                 f"script {scenario_file.script!r} is not "
+                                                 "in the library"))
             continue
         for scenario in scenario_file.scenarios:
             result = run_scenario(library, scenario)
