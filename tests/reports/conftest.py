@@ -63,13 +63,14 @@ STORY: list[tuple[str, dict[str, object], Answers, str | None]] = [
 ]
 
 
-def play(library: Library, path: Path, story: list[tuple[str, dict[str, object], Answers,
+def play(library: Library, path: Path | str, story: list[tuple[str, dict[str, object], Answers,
                                                           str | None]],
          script: str = "net", start: float = T0) -> float:
-    """Play ``story`` (one session a day) into the SQLite store at ``path``; returns the
-    time of the last step."""
+    """Play ``story`` (one session a day) into the SQLite file at ``path`` (or the store
+    a URL names); returns the time of the last step."""
     clock = ManualClock(start)
-    with open_store(f"sqlite:///{path}", clock=clock) as store:
+    url = path if isinstance(path, str) else f"sqlite:///{path}"
+    with open_store(url, clock=clock) as store:
         for day, (sid, facts, answers, note) in enumerate(story):
             clock._now = start + day * DAY  # each customer calls on the next day
             session = library.start(script, facts=facts, clock=clock, session_id=sid)

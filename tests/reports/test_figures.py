@@ -296,3 +296,28 @@ def test_a_memory_store_is_exported_first(make_lib: MakeLib) -> None:
     # and yields a readable, empty store file.
     with sqlite_file("memory://") as path:
         assert make_report(path)["summary"]["sessions"] == 0
+
+
+def test_a_redis_store_reports_like_sqlite(desk_store: StoreFile, tmp_path: Path) -> None:
+    from tests.stores.conftest import RedisServer
+
+    from .conftest import STORY
+
+    server = RedisServer(tmp_path / "redis").start()
+    try:
+        play(desk_store.library, server.url, STORY)
+        options = ReportOptions(as_of=desk_store.as_of, notes="basement")
+        from_redis = make_report(server.url, options, desk_store.library)
+    finally:
+        server.kill()
+    from_sqlite = make_report(desk_store.url, options, desk_store.library)
+    del from_redis["generated_at"], from_sqlite["generated_at"]
+    assert from_redis == from_sqlite
+    assert from_redis["summary"]["sessions"] == 8
+
+
+def test_no_answer_shares_of_masked_or_free_text_facts(desk_store: StoreFile) -> None:
+    with_library = {a["node"] for a in report(desk_store)["scripts"]["verify"]["answers"]}
+    assert with_library == {"role"}  # account_id is sensitive: its values are masked
+    bare = report(desk_store, with_library=False)["scripts"]["verify"]["answers"]
+    assert {a["node"] for a in bare} == {"account", "role"}  # unknown without the library

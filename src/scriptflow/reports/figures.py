@@ -117,7 +117,8 @@ def _script(sid: str, library: Library | None, by_start: dict[str, dict[str, int
                                     "time_median": None, "time_p90": None, "timed": 0})
         rank = {nid: i for i, nid in enumerate(order)}
         funnel_rows.sort(key=lambda row: rank.get(row["node"], len(rank)))
-    answers = [{"node": nid, **entry} for nid, entry in shares.get(sid, {}).items()]
+    answers = [{"node": nid, **entry} for nid, entry in shares.get(sid, {}).items()
+               if library is None or _shareable(library, sid, entry["fact"])]
     answers.sort(key=lambda a: order.index(a["node"]) if a["node"] in order else len(order))
     empty = {k: 0 for k in ("resolved", "escalated", "unresolved", "referred", "abandoned",
                             "in_progress", "total")}
@@ -132,6 +133,15 @@ def _script(sid: str, library: Library | None, by_start: dict[str, dict[str, int
                               traffic.get(sid, [])),
         "spared": saved["by_script"].get(sid, 0),
     }
+
+
+def _shareable(library: Library, sid: str, fact: str | None) -> bool:
+    """Whether answer shares mean something: not for free text, nor for values that are
+    masked (account numbers, PINs)."""
+    from ..engine.flow import fact_decl
+
+    decl = fact_decl(library, sid, fact or "")
+    return decl is None or (decl.type != "text" and not decl.sensitive)
 
 
 def _node_order(script: Any, seen: dict[str, dict[str, Any]]) -> list[str]:

@@ -44,8 +44,13 @@ def headlines(report: dict[str, Any]) -> list[str]:
         sid, row = drop
         lines.append(f"Biggest drop-off: {sid} > {row['node']} "
                      f"({row['abandoned']} sessions abandoned there).")
+    # The most one-sided answer among the questions most callers met (a quarter as many
+    # answers as the busiest question at least), so a rare question does not win.
+    busiest = max((q["total"] for data in report["scripts"].values()
+                   for q in data["answers"]), default=0)
     best = max(((sid, q, v) for sid, data in report["scripts"].items()
-                for q in data["answers"] for v in q["values"] if q["total"] >= 5),
+                for q in data["answers"] for v in q["values"]
+                if q["total"] >= max(busiest / 4, 5) and v["value"] != "(other)"),
                key=lambda item: item[2]["share"], default=None)
     if best is not None:
         sid, question, value = best
