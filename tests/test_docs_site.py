@@ -198,7 +198,7 @@ def test_site_builds_strict(tmp_path: Path) -> None:
     assert ":class:" not in api and ":meth:" not in api and "<code>~" not in api
     cli = (site / "cli" / "index.html").read_text("utf-8")
     for command in subcommands(build_parser()):
-        assert f'id="scriptflow-{command}"' in cli
+        assert f'id="{_anchor(command)}"' in cli
 
 
 # --- the CLI reference ------------------------------------------------------------------
@@ -209,21 +209,42 @@ def build_parser() -> argparse.ArgumentParser:
     return build()
 
 
+def _subparsers(parser: argparse.ArgumentParser) -> argparse._SubParsersAction | None:
+    found = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return found[0] if found else None
+
+
 def subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
-    [action] = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
-    return dict(action.choices)
+    """Every command under ``parser``, nested ones as ``"sessions list"``, in order."""
+    action = _subparsers(parser)
+    found: dict[str, argparse.ArgumentParser] = {}
+    for name, sub in (action.choices if action else {}).items():
+        found[name] = sub
+        found.update({f"{name} {inner}": p for inner, p in subcommands(sub).items()})
+    return found
+
+
+def _helps(parser: argparse.ArgumentParser) -> dict[str, str]:
+    """The one-line help of each command, by the same names as :func:`subcommands`."""
+    action = _subparsers(parser)
+    if action is None:
+        return {}
+    helps = {a.dest: a.help or "" for a in action._choices_actions}
+    for name, sub in action.choices.items():
+        helps.update({f"{name} {inner}": text for inner, text in _helps(sub).items()})
+    return helps
 
 
 def _argument(action: argparse.Action) -> str:
+    name = str(action.metavar or (
+        "{" + ",".join(map(str, action.choices)) + "}" if action.choices and
+        action.option_strings else action.dest if not action.option_strings
+        else action.dest.upper()))
+    value = {"?": f"[{name}]", "+": f"{name} …", "*": f"[{name} …]"}.get(
+        str(action.nargs), name)
     if not action.option_strings:
-        name = action.metavar or action.dest
-        return f"`{name} …`" if action.nargs in ("+", "*") else (
-            f"`[{name}]`" if action.nargs == "?" else f"`{name}`")
-    value = ""
-    if action.nargs != 0:
-        value = " " + (str(action.metavar) if action.metavar else
-                       "{" + ",".join(map(str, action.choices or ())) + "}" if action.choices
-                       else action.dest.upper())
+        return f"`{value}`"
+    value = "" if action.nargs == 0 else " " + value
     return ", ".join(f"`{option}{value}`" for option in action.option_strings)
 
 
@@ -232,7 +253,7 @@ def _what(action: argparse.Action) -> str:
     if action.choices:
         parts.append("one of " + ", ".join(f"`{c}`" for c in action.choices))
     said = (action.help or "").lower()
-    if isinstance(action, argparse._AppendAction) and "repeatable" not in said:
+    if isinstance(action, argparse._AppendAction) and "repeat" not in said:
         parts.append("repeatable")
     if action.default not in (None, False, [], argparse.SUPPRESS) and action.option_strings \
             and "default" not in said:
@@ -244,21 +265,25 @@ def _markdown(text: str) -> str:
     return text.replace("|", "\\|").replace("*", "\\*")
 
 
+def _anchor(name: str) -> str:
+    return "scriptflow-" + name.replace(" ", "-")
+
+
 def render_cli_reference() -> str:
     """The generated part of docs/cli.md."""
     parser = build_parser()
-    commands = subcommands(parser)
-    helps = {a.dest: a.help for a in parser._subparsers._group_actions[0]._choices_actions}  # type: ignore[union-attr]
+    commands, helps = subcommands(parser), _helps(parser)
     out = [CLI_MARKER, "", "## Commands", "", "| command | what it does |", "|---|---|"]
-    out += [f"| [`scriptflow {name}`](#scriptflow-{name}) | {_markdown(helps.get(name) or '')} |"
+    out += [f"| [`scriptflow {name}`](#{_anchor(name)}) | {_markdown(helps.get(name, ''))} |"
             for name in commands]
     out += ["", "`scriptflow --version` prints the version; `scriptflow COMMAND --help` the "
             "options of one command."]
     for name, sub in commands.items():
         sub.formatter_class = functools.partial(argparse.HelpFormatter, width=USAGE_WIDTH)
         about = (sub.description or helps.get(name) or "").strip()
-        out += ["", f"## scriptflow {name}", "", _markdown(about[:1].upper() + about[1:]), "",
-                "```text", sub.format_usage().strip(), "```", ""]
+        level = "##" if " " not in name else "###"
+        out += ["", f"{level} scriptflow {name}", "", _markdown(about[:1].upper() + about[1:]),
+                "", "```text", sub.format_usage().strip(), "```", ""]
         rows = [a for a in sub._actions if not isinstance(a, argparse._HelpAction)]
         if rows:
             out += ["| argument | what it is |", "|---|---|"]
@@ -282,9 +307,9 @@ def test_cli_reference_matches_the_parser() -> None:
 def test_cli_reference_names_every_option() -> None:
     _head, generated = _cli_page_parts()
     for name, sub in subcommands(build_parser()).items():
-        heading = f"## scriptflow {name}\n"
+        heading = f"# scriptflow {name}\n"
         assert heading in generated, f"`scriptflow {name}` has no section in docs/cli.md"
-        section = generated.split(heading, 1)[1].split("\n## ", 1)[0]
+        section = re.split(r"\n#+ ", generated.split(heading, 1)[1], maxsplit=1)[0]
         for action in sub._actions:
             for option in action.option_strings:
                 if option not in ("-h", "--help"):
