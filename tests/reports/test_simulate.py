@@ -121,3 +121,15 @@ def test_customers_who_always_leave(make_lib: MakeLib, tmp_path: Path) -> None:
     data = make_report(tmp_path / "s.db")
     assert data["outcomes"]["abandoned"] == 5
     assert json.dumps(data)  # still JSON-safe with nothing answered
+
+
+def test_repeat_callers_are_spared_what_they_said(tmp_path: Path) -> None:
+    url, _ = sim(tmp_path, "r.db", "--customers", "5", "--leave", "0", "--seed", "4")
+    data = make_report(url)
+    spared = data["spared"]
+    # 40 contacts from 5 customers: later contacts skip what earlier ones answered
+    # (within each fact's ttl; the contacts are spread over four weeks).
+    assert spared["total"] > 0 and spared["by_source"].get("customer", 0) > 0
+    assert data["summary"]["asked_twice"] == 0
+    anonymous, _ = sim(tmp_path, "a.db", "--leave", "0", "--seed", "4")
+    assert make_report(anonymous)["spared"]["total"] < spared["total"]

@@ -31,6 +31,9 @@ def register(sub: Any) -> None:
                         help="spread contacts over the last D days (default 28)")
     parser.add_argument("--leave", type=float, default=0.04, metavar="P",
                         help="chance a customer leaves at each prompt (default 0.04)")
+    parser.add_argument("--customers", type=int, default=0, metavar="N",
+                        help="contacts come from N customers, remembered between contacts "
+                             "(default 0: every contact is a new, anonymous caller)")
     parser.set_defaults(func=cmd_simulate)
 
 
@@ -42,8 +45,9 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     from ..stores import open_store
     from .main import library_missing
 
-    if args.sessions < 0 or not 0 <= args.leave <= 1 or args.days <= 0:
-        return _fail("--sessions must be >= 0, --leave between 0 and 1, --days above 0", 2)
+    if args.sessions < 0 or args.customers < 0 or not 0 <= args.leave <= 1 or args.days <= 0:
+        return _fail("--sessions and --customers must be >= 0, --leave between 0 and 1, "
+                     "--days above 0", 2)
     try:
         library = load_library(args.library)
     except FileNotFoundError as exc:
@@ -64,7 +68,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         except (yaml.YAMLError, ValueError) as exc:
             return _fail(f"{args.answers_weights}: {exc}", 2)
     plan = Plan(sessions=args.sessions, seed=args.seed, weights=weights, leave=args.leave,
-                days=args.days, end=time.time())
+                days=args.days, end=time.time(), customers=args.customers)
     clock = clock_for(plan)
     try:
         with open_store(args.store, clock=clock) as store:

@@ -37,7 +37,9 @@ MAX_STEPS = 200  # a session longer than this is left unfinished (an agent would
 class Plan:
     """How customers behave: per-prompt chances of leaving, going back and an agent's
     note; seconds per answer (log-normal around ``answer_seconds``); contacts spread
-    over ``days`` before ``end``; ``weights`` per fact."""
+    over ``days`` before ``end``; ``weights`` per fact. With ``customers`` > 0 every
+    contact is one of that many customers, drawn at random, and starts with what the
+    store remembers of them (so repeat callers are spared what they said before)."""
 
     sessions: int
     seed: int = 0
@@ -48,6 +50,7 @@ class Plan:
     answer_seconds: float = 20.0
     days: float = 28.0
     end: float = 1_700_000_000.0
+    customers: int = 0
 
 
 def parse_weights(data: Any, library: Library) -> Weights:
@@ -91,8 +94,9 @@ def simulate(library: Library, script: str, store: Any, plan: Plan,
     counts = {"sessions": 0, "finished": 0, "left": 0, "events": 0}
     for number, start in enumerate(starts):
         clock._now = max(clock.now(), start)  # never backwards: stores compare times
-        session = library.start(script, clock=clock,
-                                session_id=f"sim-{plan.seed}-{number:07d}")
+        customer = f"cust-{rng.randrange(plan.customers):06d}" if plan.customers else None
+        session = store.start(library, script, customer=customer, clock=clock,
+                              session_id=f"sim-{plan.seed}-{number:07d}")
         _play(session, clock, rng, plan, library)
         store.save(session)
         counts["sessions"] += 1

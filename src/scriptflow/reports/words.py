@@ -22,7 +22,7 @@ def duration(seconds: float | None) -> str:
     if whole < 60:
         return f"{seconds:.0f}s" if seconds >= 1 or seconds == 0 else f"{seconds:.1f}s"
     if whole < 3600:
-        return f"{whole // 60}m {whole % 60:02d}s"
+        return f"{whole // 60}m" if whole % 60 == 0 else f"{whole // 60}m {whole % 60:02d}s"
     return f"{whole // 3600}h {whole % 3600 // 60:02d}m"
 
 
