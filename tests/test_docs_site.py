@@ -201,6 +201,16 @@ def test_site_builds_strict(tmp_path: Path) -> None:
         assert f'id="{_anchor(command)}"' in cli
 
 
+def test_nav_lists_every_rule_under_its_name() -> None:
+    import yaml
+
+    nav = yaml.safe_load((ROOT / "mkdocs.yml").read_text("utf-8"))["nav"]
+    [rules] = [entry["Lint rules"] for entry in nav if "Lint rules" in entry]
+    listed = {page: title for entry in rules for title, page in entry.items()}
+    assert listed.pop("rules/index.md") == "Overview"
+    assert listed == {f"rules/{code}.md": f"{code} {info.name}" for code, info in CODES.items()}
+
+
 # --- the CLI reference ------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
