@@ -137,6 +137,9 @@ def test_max_paths_truncates(bundled: Library) -> None:
     found = enumerate_paths(bundled, "slow-speed", max_paths=10)
     assert len(found.paths) == 10 and found.truncated
     assert not enumerate_paths(bundled, "verify-caller", max_paths=5).truncated
+    bounded = enumerate_paths(bundled, "slow-speed", max_visits=40)
+    assert bounded.truncated
+    assert len(bounded.paths) < len(enumerate_paths(bundled, "slow-speed").paths)
 
 
 # -- the enumeration agrees with the engine ---------------------------------------------

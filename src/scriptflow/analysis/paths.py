@@ -105,7 +105,7 @@ class PathSet:
     known: dict[str, Value]
     paths: list[Path] = field(default_factory=list)
     loops_cut: int = 0  # walks that came back to a position already on their path
-    truncated: bool = False  # stopped at max_paths: there are more
+    truncated: bool = False  # stopped at max_paths (or max_visits): there are more
     too_long: int = 0  # walks cut at max_steps
 
 
@@ -230,16 +230,22 @@ def _route_text(route: Route) -> str:
 class _Walker:
     """Depth-first over positions, forking at every choice; one instance per call."""
 
-    def __init__(self, lib: Library, result: PathSet, max_paths: int, max_steps: int) -> None:
+    def __init__(self, lib: Library, result: PathSet, max_paths: int, max_steps: int,
+                 max_visits: int) -> None:
         self.lib = lib
         self.result = result
         self.max_paths = max_paths
         self.max_steps = max_steps
+        self.visits_left = max_visits  # bounds the work when most walks are cut loops
 
     def walk(self, stack: tuple[Frame, ...], state: State, steps: list[Step],
              seen: frozenset[tuple[Frame, ...]]) -> None:
         result = self.result
         if result.truncated:
+            return
+        self.visits_left -= 1
+        if self.visits_left < 0:
+            result.truncated = True
             return
         if stack in seen:
             result.loops_cut += 1
@@ -378,17 +384,20 @@ class _Walker:
 
 
 def enumerate_paths(lib: Library, script_id: str, known: Mapping[str, Value] | None = None,
-                    *, max_paths: int = 1000, max_steps: int = 400) -> PathSet:
+                    *, max_paths: int = 1000, max_steps: int = 400,
+                    max_visits: int = 1_000_000) -> PathSet:
     """Every path from ``script_id``'s start to an outcome, given facts already ``known``
     (checked values, as ``Session.start(facts=...)`` would hold them).
 
-    Stops after ``max_paths`` paths (``truncated`` is then set). Raises
+    Stops after ``max_paths`` paths, or ``max_visits`` nodes visited in all (then
+    ``truncated`` is set); a single walk longer than ``max_steps`` is dropped and counted
+    in ``too_long``. Raises
     :class:`~scriptflow.errors.ScriptNotFoundError` for an unknown script.
     """
     script = lib[script_id]
     given = dict(known or {})
     result = PathSet(script.id, given)
     state: State = {k: frozenset({v}) for k, v in given.items()}
-    _Walker(lib, result, max_paths, max_steps).walk(((script.id, script.start),), state, [],
-                                                  frozenset())
+    walker = _Walker(lib, result, max_paths, max_steps, max_visits)
+    walker.walk(((script.id, script.start),), state, [], frozenset())
     return result

@@ -60,9 +60,12 @@ def cmd_paths(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
     else:
         write_text(found, baseline, shown, sys.stdout)
-    if found.truncated:
+    if found.truncated and len(found.paths) >= args.max_paths:
         sys.stderr.write(f"scriptflow: stopped after {args.max_paths} paths; there are "
                          "more (raise --max-paths)\n")
+    elif found.truncated:
+        sys.stderr.write("scriptflow: stopped early: too many ways through (forks and "
+                         "loops); the paths shown are only some of them\n")
     return 0
 
 
