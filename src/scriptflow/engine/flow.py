@@ -113,10 +113,11 @@ def leave(node: Node, value: Value, values: Mapping[str, Value]) -> str:
             raise SessionError(f"node {node.id!r} of {node.script!r} has no branch for "
                                f"{branch_key(value)!r}")
         return target
-    return _first_route(node, values)
+    return first_route(node, values)
 
 
-def _first_route(node: Node, values: Mapping[str, Value]) -> str:
+def first_route(node: Node, values: Mapping[str, Value]) -> str:
+    """Where a decision (or a question with routes) goes: the first route that applies."""
     for route in node.routes:
         if route.when is None or route.when.evaluate(values):
             return route.goto
@@ -249,7 +250,7 @@ def advance(lib: Library, tracker: Tracker, stack: list[Frame], now: float,
         if kind == "decision":
             if values is None:
                 values = tracker.values(now)
-            stack[-1] = (sid, _first_route(node, values))
+            stack[-1] = (sid, first_route(node, values))
             if trail is not None:
                 trail.append((sid, nid, edge(node, None, values)))
         elif kind == "handoff" or kind == "call":

@@ -20,12 +20,15 @@ from .answers import check, logged, yes_no
 from .clock import Clock, SystemClock
 from .events import Event
 from .flow import Frame, Outcome, Prompt, Step, Undo, advance, edge, fact_decl, leave, make_prompt
+from .plan import NodePlan, library_plan
+from .step import Record, answered, known, leave_plan, materialise, walk
 from .tracker import Known, Tracker
 
 if TYPE_CHECKING:
     from ..library import Library
 
 ACTORS = ("customer", "agent", "system")
+_new = tuple.__new__  # a NamedTuple made without its keyword-handling __new__
 MODES = ("question", "action", "confirm", "outcome")
 
 
@@ -41,6 +44,11 @@ class Session:
     Persist with :meth:`to_dict` and :meth:`from_dict`.
     """
 
+    # The hot path (answer) reads a handful of attributes per step: slots keep that cheap.
+    __slots__ = ("__weakref__", "_clock", "_done", "_here", "_lib", "_mode", "_outcome",
+                 "_plans", "_prompt", "_raw", "_stack", "_tracker", "_trail", "_undo",
+                 "_used", "actor", "id", "started_at", "version")
+
     def __init__(self, library: Library, *, session_id: str, actor: str, clock: Clock,
                  started_at: float, tracker: Tracker, stack: list[Frame], mode: str,
                  outcome: Outcome | None, events: list[Event], undo: list[Undo],
@@ -55,15 +63,19 @@ class Session:
         self._clock = clock
         self.started_at = started_at
         self._tracker = tracker
-        self._stack = stack
+        self._stack: tuple[Frame, ...] = tuple(stack)  # never changed: replaced on a step
         self._mode = mode
         self._outcome = outcome
-        self._events = events
+        # The transcript: events made, then records of events not made yet (see step.py);
+        # read it through the events property, which makes them.
+        self._done = events
+        self._raw: list[Record] = []
         self._undo = undo
         self._used = used
         self._trail = trail
-        self._prompt = None if outcome is not None else make_prompt(
-            library, tracker, stack[-1], mode)
+        self._plans = library_plan(library)
+        self._here: NodePlan = self._plans.node(self._stack[-1])
+        self._prompt = None if outcome is not None else self._prompt_here()
 
     # -- starting ------------------------------------------------------------------------
     @classmethod
@@ -135,8 +147,15 @@ class Session:
 
     @property
     def events(self) -> list[Event]:
-        """The whole transcript, oldest first. Append-only: do not modify it."""
-        return self._events
+        """The whole transcript, oldest first. Append-only: do not modify it.
+
+        Always the same list; events are made when they are read, so read this property
+        again after a step rather than keeping the list across steps."""
+        if self._raw:
+            materialise(self._done, self._raw)
+        return self._done
+
+    _events = events  # the name serial.py and older code read it by
 
     @property
     def script(self) -> str:
@@ -151,7 +170,7 @@ class Session:
     @property
     def stack(self) -> tuple[Frame, ...]:
         """``(script, node)`` from the outermost call node to the current node."""
-        return tuple(self._stack)
+        return self._stack
 
     @property
     def scripts_used(self) -> dict[str, str]:
@@ -198,7 +217,66 @@ class Session:
             raise SessionError(f"the session is finished ({self._outcome.result} at "
                                f"{self._outcome.script}:{self._outcome.node}); "
                                "there is nothing to answer")
-        who = _check_actor(actor or self.actor)
+        who = actor or self.actor
+        if who not in ACTORS:
+            _check_actor(who)
+        here = self._here
+        if self._mode == "confirm" or not here.simple or self._trail is not None:
+            return self._answer_in_full(value, who)
+        # The common step: record the answer, walk on over node plans, keep the events
+        # as records (made when read). Same results as _answer_in_full, a fraction of
+        # the cost.
+        checked = here.exact.get(value) if type(value) is str else None
+        if checked is None:
+            checked = self._check(value)
+        now = self._clock.now()
+        tracker, raw, key = self._tracker, self._raw, here.key
+        previous = tracker.get(key)
+        mark = len(raw)
+        tracker.set(key, known(checked, who, here, now))
+        raw.append((answered, now, here, who, checked))
+        stack = self._stack
+        below = stack[:-1]
+        try:
+            arrive = leave_plan(here, checked, tracker, now)
+            found = walk(self._plans, tracker, below, arrive, now, raw)
+            if found is None:  # something unusual: the general walk handles it
+                del raw[mark + 1:]
+                found = self._walk_in_full(below, arrive, now)
+            below, there, mode, outcome, used = found
+            prompt = None if outcome is not None else self._prompt_at(there, mode)
+        except BaseException:
+            tracker.restore(key, previous)
+            del raw[mark:]
+            raise
+        self._undo.append(_new(Undo, (stack, self._mode, ((key, previous),),
+                                      len(self._done) + mark)))
+        self._stack = (*below, there.frame) if below else (there.frame,)
+        self._here, self._mode, self._outcome, self._prompt = there, mode, outcome, prompt
+        if used:
+            self._used.update(used)
+        return prompt
+
+    def _check(self, value: Any) -> Any:
+        decl = self._here.decl
+        if decl is None:  # pragma: no cover - a loaded library declares every fact it asks
+            raise SessionError(f"fact {self._here.key!r} of {self.script!r} is not declared")
+        return check(decl, value)
+
+    def _walk_in_full(self, below: tuple[Frame, ...], arrive: NodePlan, now: float
+                      ) -> tuple[tuple[Frame, ...], NodePlan, str, Outcome | None,
+                                 dict[str, str]]:
+        """The general walk (flow.advance) from ``arrive``: for calls nested too deep,
+        loops and anything else the fast walk leaves to it."""
+        stack = [*below, arrive.frame]
+        events: list[Event] = []
+        used: dict[str, str] = {}
+        mode, outcome = advance(self._lib, self._tracker, stack, now, events, used)
+        self._raw.extend(events)
+        return tuple(stack[:-1]), self._plans.node(stack[-1]), mode, outcome, used
+
+    def _answer_in_full(self, value: Any, who: str) -> Prompt | None:
+        """A confirmation, an action that invalidates facts, or a traced session."""
         lib, tracker = self._lib, self._tracker
         sid, nid = self._stack[-1]
         node = lib.scripts[sid].nodes[nid]
@@ -254,20 +332,31 @@ class Session:
                 if steps is not None:
                     steps.append((sid, nid, edge(node, checked, values)))
             mode, outcome = advance(lib, tracker, stack, now, events, used, steps)
-            prompt = None if outcome is not None else make_prompt(lib, tracker, stack[-1],
-                                                                  mode)
+            there = self._plans.node(stack[-1])
+            prompt = None if outcome is not None else self._prompt_at(there, mode)
         except BaseException:
             for fact_key, old in previous.items():
                 tracker.restore(fact_key, old)
             raise
-        self._undo.append(Undo(tuple(self._stack), self._mode, tuple(previous.items()),
-                               len(self._events)))
-        self._events.extend(events)
-        self._stack, self._mode, self._outcome, self._prompt = stack, mode, outcome, prompt
+        self._undo.append(Undo(self._stack, self._mode, tuple(previous.items()),
+                               len(self._done) + len(self._raw)))
+        self._raw.extend(events)
+        self._stack, self._here = tuple(stack), there
+        self._mode, self._outcome, self._prompt = mode, outcome, prompt
         self._used.update(used)
         if steps and self._trail is not None:
             self._trail.extend(steps)
         return prompt
+
+    def _prompt_at(self, plan: NodePlan, mode: str) -> Prompt:
+        """The prompt at ``plan`` in ``mode``: the plan's own when it never changes."""
+        fixed = plan.prompt
+        if fixed is not None and mode != "confirm":
+            return fixed
+        return make_prompt(self._lib, self._tracker, plan.frame, mode)
+
+    def _prompt_here(self) -> Prompt:
+        return self._prompt_at(self._here, self._mode)
 
     def _invalidate(self, keys: tuple[str, ...], own: str, sid: str, nid: str, now: float,
                     previous: dict[str, Known | None], events: list[Event]) -> None:
@@ -296,18 +385,20 @@ class Session:
         record = self._undo.pop()
         for key, entry in record.facts:
             self._tracker.restore(key, entry)
-        self._stack, self._mode, self._outcome = list(record.stack), record.mode, None
+        self._stack, self._mode, self._outcome = tuple(record.stack), record.mode, None
+        self._here = self._plans.node(self._stack[-1])
         now = self._clock.now()
         sid, nid = self._stack[-1]
-        prompt = make_prompt(self._lib, self._tracker, self._stack[-1], self._mode)
-        self._events.append(Event("undone", now, who, sid, nid, prompt.fact,
-                                  detail=f"back to {sid}:{nid}", data={"from": record.events}))
+        prompt = self._prompt_here()
+        events = self.events
+        events.append(Event("undone", now, who, sid, nid, prompt.fact,
+                            detail=f"back to {sid}:{nid}", data={"from": record.events}))
         decl = fact_decl(self._lib, sid, prompt.fact)
         entry = self._tracker.get(prompt.fact)
         earlier = logged(decl, entry.value) if entry is not None and \
             self._mode == "confirm" else None
-        self._events.append(Event("asked", now, "system", sid, nid, prompt.fact, earlier,
-                                  data={"kind": prompt.kind}))
+        events.append(Event("asked", now, "system", sid, nid, prompt.fact, earlier,
+                            data={"kind": prompt.kind}))
         self._prompt = prompt
         return prompt
 

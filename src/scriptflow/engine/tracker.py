@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import math
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 from ..errors import ResumeError
@@ -69,18 +70,18 @@ class Tracker:
     contact; each fact's ttl still applies.
     """
 
-    __slots__ = ("_entries", "_next_stale", "_values")
+    __slots__ = ("_entries", "_fresh_from", "_next_stale", "_values")
 
     def __init__(self, entries: Mapping[str, Known] | None = None) -> None:
         self._entries: dict[str, Known] = dict(entries or {})
-        # A plain {key: value} mirror, so a decision step needs no dict building while
-        # nothing is stale (the common case): values() hands it out as it is.
+        # A plain {key: value} mirror of the facts fresh at any time from _fresh_from up
+        # to (not including) _next_stale, the soonest stale_at among them (None: never),
+        # so values() hands it out as it is. When time passes _next_stale the mirror is
+        # rebuilt once for the new window: a step costs the same however many facts are
+        # known and however many of them went stale.
         self._values: dict[str, Value] = {k: e.value for k, e in self._entries.items()}
-        self._next_stale = self._soonest()
-
-    def _soonest(self) -> float | None:
-        times = [e.stale_at for e in self._entries.values() if e.stale_at is not None]
-        return min(times) if times else None
+        self._fresh_from = -math.inf
+        self._next_stale = _soonest(self._entries.values())
 
     # -- reading -------------------------------------------------------------------------
     def get(self, key: str) -> Known | None:
@@ -96,9 +97,14 @@ class Tracker:
 
     def values(self, now: float) -> Mapping[str, Value]:
         """``{key: value}`` of the facts fresh at ``now``. Do not modify the result."""
-        if self._next_stale is None or now < self._next_stale:
+        if self._fresh_from <= now and (self._next_stale is None or now < self._next_stale):
             return self._values
-        return {k: e.value for k, e in self._entries.items() if e.fresh(now)}
+        fresh = {k: e for k, e in self._entries.items() if e.fresh(now)}
+        values = {k: e.value for k, e in fresh.items()}
+        if now >= self._fresh_from:  # time moved on: the mirror serves from now on
+            self._values, self._fresh_from = values, now
+            self._next_stale = _soonest(fresh.values())
+        return values
 
     def __contains__(self, key: object) -> bool:
         return key in self._entries
@@ -127,18 +133,20 @@ class Tracker:
         # Plain assignment: order carries no meaning (to_dict sorts), so undoing a change
         # gives back an equal tracker without bookkeeping positions.
         self._entries[key] = entry
-        self._values[key] = entry.value
-        if entry.stale_at is not None and (self._next_stale is None
-                                           or entry.stale_at < self._next_stale):
-            self._next_stale = entry.stale_at
+        stale = entry.stale_at
+        if stale is None or stale > self._fresh_from:  # fresh for (part of) the window
+            self._values[key] = entry.value
+            if stale is not None and (self._next_stale is None or stale < self._next_stale):
+                self._next_stale = stale
+        else:
+            self._values.pop(key, None)
 
     def forget(self, key: str) -> Known | None:
         """Drop ``key``; returns the entry it had."""
         entry = self._entries.pop(key, None)
         if entry is not None:
-            del self._values[key]
-            if entry.stale_at is not None and entry.stale_at == self._next_stale:
-                self._next_stale = self._soonest()
+            # _next_stale may now come early: that only costs one rebuild of the mirror
+            self._values.pop(key, None)
         return entry
 
     def restore(self, key: str, entry: Known | None) -> None:
@@ -171,3 +179,9 @@ class Tracker:
         if not isinstance(facts, Mapping):
             raise ResumeError("tracker data has no 'facts' mapping")
         return cls({str(k): Known.from_dict(str(k), v) for k, v in facts.items()})
+
+
+def _soonest(entries: Iterable[Known]) -> float | None:
+    """The earliest ``stale_at`` among ``entries`` (None: none of them goes stale)."""
+    times = [e.stale_at for e in entries if e.stale_at is not None]
+    return min(times) if times else None

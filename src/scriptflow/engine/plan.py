@@ -1,0 +1,158 @@
+"""Per-node dispatch data for the session hot path, worked out once per loaded script.
+
+A step should cost little more than a dict walk. Everything about a node that does not
+depend on the session (its fact declaration, reask policy and ttl, which answers are
+accepted as they are, where each answer leads, the prompt it shows) is computed the
+first time a session enters its script and kept with the library, so a step only looks
+things up. Plans read the loaded scripts and never change them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..format.model import Fact, Node, Script
+from .answers import allowed
+from .flow import Frame, Prompt
+from .tracker import Value
+
+if TYPE_CHECKING:
+    from ..library import Library
+
+_BOOLEAN_WORDS: dict[object, Value] = {"yes": True, "true": True, "y": True,
+                                       "no": False, "false": False, "n": False}
+_ATTRIBUTE = "_scriptflow_engine_plan"  # where a library keeps its plan
+
+
+class NodePlan:
+    """One node, ready to step through.
+
+    ``exact`` maps answers accepted as they are (option strings, yes/no words) to the
+    value kept; anything else goes through :func:`~scriptflow.engine.answers.check`.
+    ``next``/``goto`` are the nodes a question leaves for (``goto`` keyed by the checked
+    value, every option resolved, ``*`` included); ``None`` where only the general rules
+    can say (routes, targets that do not exist). ``prompt`` is the question or action
+    prompt when its text has no placeholders to fill in; ``simple`` says an answer here
+    needs nothing but recording (no invalidation).
+    """
+
+    __slots__ = ("decl", "exact", "frame", "goto", "id", "key", "kind", "next", "node",
+                 "owner", "policy", "prompt", "simple", "ttl")
+
+    def __init__(self, owner: ScriptPlan, node: Node, decl: Fact | None) -> None:
+        self.owner = owner
+        self.node = node
+        self.id = node.id
+        self.frame: Frame = (owner.script.id, node.id)
+        self.kind = node.type
+        self.key = node.fact or ""
+        self.decl = decl
+        self.policy = node.reask or (decl.reask if decl is not None else "skip")
+        self.ttl = decl.ttl if decl is not None else None
+        self.exact = _exact_answers(decl)
+        self.simple = node.type == "question" or (node.type == "action"
+                                                  and not node.invalidates)
+        self.prompt = _fixed_prompt(owner.script.id, node, decl)
+        self.next: NodePlan | None = None
+        self.goto: dict[Value, NodePlan] | None = None
+
+    def link(self) -> None:
+        """Resolve ``next`` and ``goto`` once every node of the script has a plan."""
+        node, nodes = self.node, self.owner.nodes
+        if node.next is not None:
+            self.next = nodes.get(node.next)
+            return
+        if not node.branches or self.decl is None or not self.node.asks:
+            return
+        catch_all = node.branches.get("*")
+        goto: dict[Value, NodePlan] = {}
+        if self.decl.type == "boolean":
+            keys: list[tuple[Value, str]] = [(True, "yes"), (False, "no")]
+        elif self.decl.type == "choice":
+            keys = [(o, o) for o in self.decl.options]
+        else:
+            return  # branches on open facts: str(value) decides, at run time
+        for value, key in keys:
+            target = nodes.get(node.branches.get(key) or catch_all or "")
+            if target is not None:
+                goto[value] = target
+        self.goto = goto
+
+    def __repr__(self) -> str:
+        return f"<NodePlan {self.frame[0]}:{self.id} ({self.kind})>"
+
+
+class ScriptPlan:
+    """Every node of one script, planned; ``start`` is the start node's plan."""
+
+    __slots__ = ("nodes", "script", "start")
+
+    def __init__(self, lib: Library, script: Script) -> None:
+        self.script = script
+        facts = lib.facts
+        self.nodes: dict[str, NodePlan] = {}
+        for nid, node in script.nodes.items():
+            key = node.fact
+            decl = None if key is None else script.facts.get(key) or facts.get(key)
+            self.nodes[nid] = NodePlan(self, node, decl)
+        for plan in self.nodes.values():
+            plan.link()
+        self.start = self.nodes.get(script.start)
+
+    def node(self, nid: str) -> NodePlan:
+        """The plan of node ``nid`` (KeyError when the script has no such node)."""
+        return self.nodes[nid]
+
+
+class LibraryPlan:
+    """Script plans by id, made on first use (a library of 10,000 scripts plans only the
+    ones its sessions enter)."""
+
+    __slots__ = ("lib", "scripts")
+
+    def __init__(self, lib: Library) -> None:
+        self.lib = lib
+        self.scripts: dict[str, ScriptPlan] = {}
+
+    def script(self, sid: str) -> ScriptPlan:
+        """The plan of script ``sid`` (KeyError when the library has no such script)."""
+        script = self.lib.scripts[sid]
+        plan = self.scripts.get(sid)
+        if plan is None or plan.script is not script:  # a script replaced in lib.scripts
+            plan = self.scripts[sid] = ScriptPlan(self.lib, script)
+        return plan
+
+    def node(self, frame: Frame) -> NodePlan:
+        """The plan of the node at ``frame`` (KeyError when there is no such node)."""
+        return self.script(frame[0]).nodes[frame[1]]
+
+
+def library_plan(lib: Library) -> LibraryPlan:
+    """The plan kept with ``lib`` (made on first use)."""
+    plan = getattr(lib, _ATTRIBUTE, None)
+    if not isinstance(plan, LibraryPlan) or plan.lib is not lib:
+        plan = LibraryPlan(lib)
+        setattr(lib, _ATTRIBUTE, plan)
+    return plan
+
+
+def _exact_answers(decl: Fact | None) -> dict[object, Value]:
+    """Answers :func:`~scriptflow.engine.answers.check` returns unchanged (or, for yes/no
+    words, as a bool), so a step can accept them with one lookup."""
+    if decl is None:
+        return {}
+    if decl.type == "choice":
+        return {o: o for o in decl.options if o == o.strip()}
+    if decl.type == "boolean":
+        return dict(_BOOLEAN_WORDS)
+    return {}
+
+
+def _fixed_prompt(sid: str, node: Node, decl: Fact | None) -> Prompt | None:
+    """The prompt of a question or action, when it is the same every time (no ``{fact}``
+    to fill in); the same value :func:`~scriptflow.engine.flow.make_prompt` builds."""
+    if node.type not in ("question", "action") or decl is None or "{" in node.text:
+        return None
+    return Prompt(sid, node.id, node.type, node.text, node.fact or "", decl.type,
+                  decl.values, decl.label, allowed(decl), None, decl.sensitive)
+

@@ -1,0 +1,158 @@
+"""The fast step (node plans, events kept as records until read) against the general walk.
+
+A session started with ``trace=True`` answers every step through the general walk
+(``flow.advance``, events made at once); one without takes the fast path wherever it
+can. On random valid libraries (handoffs, calls, loops, confirm, invalidation, ttl) and
+random steps, both must raise the same errors, show the same prompts and serialise to
+the same data, events included.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from scriptflow import AnswerError, Library, SessionError, load_library
+from scriptflow.engine import Known, ManualClock, Session, Tracker
+from scriptflow.engine.plan import library_plan
+
+from .conftest import MakeLib, helpdesk
+from .test_stateful import bad_value, good_value, libraries
+
+ACTIONS = ["option", "option", "option", "value", "bad", "back", "wait", "note", "save",
+           "read"]
+
+
+def _view(session: Session) -> dict[str, Any]:
+    data = session.to_dict()
+    data.pop("trail", None)
+    return data
+
+
+def _step(session: Session, action: str, value: Any) -> str | None:
+    """Apply one action; the error it raised (as text), if any."""
+    try:
+        if action in ("option", "value", "bad"):
+            session.answer(value)
+        elif action == "back":
+            session.back()
+        elif action == "note":
+            session.note("checked the cable")
+    except (AnswerError, SessionError) as exc:
+        return repr(exc)
+    return None
+
+
+def _value(draw: st.DrawFn, session: Session, facts: dict[str, Any], action: str) -> Any:
+    prompt = session.prompt
+    if prompt is None:
+        return "yes"
+    if prompt.kind == "confirm":
+        return draw(st.sampled_from([True, False, "yes", "no", "maybe"]))
+    decl = facts[prompt.fact]
+    if action == "bad":
+        return bad_value(draw, decl)
+    if action == "option" and prompt.options:
+        return draw(st.sampled_from(prompt.options))
+    return good_value(draw, decl)
+
+
+@settings(max_examples=min(settings.default.max_examples, 60), deadline=None)
+@given(specs=libraries(), data=st.data())
+def test_fast_steps_match_the_general_walk(specs: list[dict[str, Any]],
+                                           data: st.DataObject) -> None:
+    folder = Path(tempfile.mkdtemp(prefix="sf-fast-"))
+    try:
+        for spec in specs:
+            (folder / f"{spec['id']}.yaml").write_text(yaml.safe_dump(spec, sort_keys=False),
+                                                      encoding="utf-8")
+        lib = load_library(folder)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    facts = specs[0]["facts"]
+    clock = ManualClock(1_000_000.0)
+    try:
+        fast = lib.start(specs[0]["id"], clock=clock, session_id="x")
+    except SessionError:
+        return  # the scripts loop before the first prompt
+    general = lib.start(specs[0]["id"], clock=clock, session_id="x", trace=True)
+    for _ in range(data.draw(st.integers(1, 25))):
+        action = data.draw(st.sampled_from(ACTIONS))
+        if action == "wait":
+            clock.advance(data.draw(st.sampled_from([1.0, 200.0, 301.0])))
+            continue
+        if action == "save":
+            fast, general = (Session.from_dict(lib, json.loads(json.dumps(s.to_dict())),
+                                               clock=clock) for s in (fast, general))
+            continue
+        if action == "read":  # make the events pending so far, mid-walk
+            assert fast.events == general.events
+            continue
+        value = data.draw(st.composite(lambda d, a=action, s=fast: _value(d, s, facts, a))())
+        assert _step(fast, action, value) == _step(general, action, value)
+        assert fast.prompt == general.prompt
+        assert fast.stack == general.stack and fast.finished == general.finished
+    assert _view(fast) == _view(general)
+    assert fast.events == general.events
+    assert fast.events_since(1) == general.events_since(1)
+
+
+def test_events_read_after_steps_are_complete_and_the_same_list(desk: Library,
+                                                                clock: ManualClock) -> None:
+    s = desk.start("net", clock=clock)
+    first = s.events
+    s.answer("no")
+    s.answer("internet_red")
+    assert s.events is first
+    assert [e.type for e in s.events] == ["asked", "answered", "asked", "answered", "asked"]
+    assert s.to_dict()["events"] == [e.to_dict() for e in s.events]
+
+
+def test_a_library_is_planned_once_and_replanned_when_a_script_is_replaced(
+        make_lib: MakeLib, desk: Library, clock: ManualClock) -> None:
+    plans = library_plan(desk)
+    desk.start("net", clock=clock)
+    assert library_plan(desk) is plans
+    net = plans.script("net")
+    assert plans.script("net") is net
+    other = make_lib(*helpdesk(), folder="other")
+    desk.scripts["net"] = other.scripts["net"]  # someone swaps a script in place
+    assert plans.script("net") is not net
+    assert plans.script("net").script is other.scripts["net"]
+
+
+@pytest.mark.parametrize("seed", range(3))
+@given(steps=st.lists(st.tuples(st.sampled_from(["set", "forget", "restore", "read"]),
+                                st.integers(0, 5), st.floats(-5, 30), st.booleans()),
+                      max_size=40))
+def test_tracker_values_are_the_fresh_facts_at_any_time(seed: int,
+                                                        steps: list[tuple[str, int, float,
+                                                                          bool]]) -> None:
+    """values(now) stays right as facts are set, forgotten, restored and go stale, and
+    when asked about an earlier time than before."""
+    tracker = Tracker({f"k{i}": Known(i, "intake", None, None, 0.0, 10.0 * (i + seed))
+                       for i in range(3)})
+    now = 0.0
+    for op, index, delta, flag in steps:
+        key = f"k{index}"
+        if op == "set":
+            tracker.set(key, Known(index, "customer", None, None, now,
+                                   None if flag else now + delta))
+        elif op == "forget":
+            tracker.forget(key)
+        elif op == "restore":
+            tracker.restore(key, None if flag else Known(1, "agent", None, None, now,
+                                                         now + delta))
+        else:
+            when = now + delta if flag else now
+            now += abs(delta)
+            assert dict(tracker.values(when)) == {k: e.value for k, e in tracker.items()
+                                                  if e.fresh(when)}
