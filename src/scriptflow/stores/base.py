@@ -133,9 +133,10 @@ class Store(ABC):
     def __init__(self, url: str, clock: Clock | None = None) -> None:
         self.url = url
         self.clock: Clock = clock if clock is not None else SystemClock()
-        # Per live session object (never kept alive by the store): how many of its events
-        # are stored at its version, and the customer it belongs to.
-        self._counts: weakref.WeakKeyDictionary[Session, int] = weakref.WeakKeyDictionary()
+        # Per live session object (never kept alive by the store): (version, how many of
+        # its events are stored at that version), and the customer it belongs to.
+        self._counts: weakref.WeakKeyDictionary[Session, tuple[int, int]] = \
+            weakref.WeakKeyDictionary()
         self._customers: weakref.WeakKeyDictionary[Session, str] = \
             weakref.WeakKeyDictionary()
 
@@ -178,9 +179,11 @@ class Store(ABC):
             def merge(stored: str | None) -> str:
                 return merged_tracker(stored, session)
         text = json.dumps(head, separators=(",", ":"), ensure_ascii=False)
-        self._write(info, expected, text, session, self._counts.get(session), merge)
+        known = self._counts.get(session)
+        hint = known[1] if known is not None and known[0] == expected else None
+        self._write(info, expected, text, session, hint, merge)
         session.version = expected + 1
-        self._counts[session] = head["event_count"]
+        self._counts[session] = (session.version, head["event_count"])
         if customer is not None:
             self._customers[session] = customer
         return session.version
@@ -212,7 +215,7 @@ class Store(ABC):
         if session.id != session_id:
             raise corrupt(session_id, f"its head belongs to session {session.id!r}")
         session.version = raw.version
-        self._counts[session] = len(raw.events)
+        self._counts[session] = (raw.version, len(raw.events))
         if raw.customer is not None:
             self._customers[session] = raw.customer
         return session
@@ -265,7 +268,8 @@ class Store(ABC):
     def _write(self, info: SessionInfo, expected: int, head: str, session: Session,
                count_hint: int | None, merge: Merge | None) -> None:
         """Atomically: check the stored version is ``expected`` (else ConflictError),
-        append ``session.events_since(stored count)``, write ``head`` and ``info``
+        append ``session.events_since(stored count)`` (``count_hint``: the count this store
+        saw at version ``expected``, or None), write ``head`` and ``info``
         (keeping the stored ``script``, ``started_at`` and, when ``info.customer`` is
         None, ``customer``), and with ``merge`` replace the customer's tracker."""
 

@@ -141,28 +141,32 @@ class SQLiteStore(Store):
                count_hint: int | None, merge: Merge | None) -> None:
         sid = info.id
         with self._tx() as db:
-            row = db.execute("SELECT version FROM sessions WHERE id = ?", (sid,)).fetchone()
-            if (row[0] if row else 0) != expected:
-                raise conflict(sid, expected, row[0] if row else None)
-            # One index seek; the caller's hint is not needed here.
-            count = db.execute("SELECT coalesce(max(seq) + 1, 0) FROM events "
-                               "WHERE session_id = ?", (sid,)).fetchone()[0] if row else 0
-            if count > len(session.events):
-                raise corrupt(sid, f"the store has {count} events, the session "
-                                   f"{len(session.events)}")
-            if row is None:
+            # The common case in one statement: the stored version is the one expected.
+            updated = expected > 0 and db.execute(
+                "UPDATE sessions SET version = ?, current_script = ?, node = ?, status = ?, "
+                "result = ?, code = ?, customer = coalesce(?, customer), updated_at = ?, "
+                "head = ? WHERE id = ? AND version = ?",
+                (info.version, info.current_script, info.node, info.status, info.result,
+                 info.code, info.customer, info.updated_at, head, sid, expected)).rowcount
+            if not updated:
+                row = db.execute("SELECT version FROM sessions WHERE id = ?",
+                                 (sid,)).fetchone()
+                if (row[0] if row else 0) != expected:
+                    raise conflict(sid, expected, row[0] if row else None)
                 db.execute("INSERT INTO sessions VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                            (sid, info.version, info.script, info.current_script, info.node,
                             info.status, info.result, info.code, info.customer,
                             info.started_at, info.updated_at, head))
+            if not expected:
+                count = 0
+            elif count_hint is not None:  # what this store saw at this very version
+                count = count_hint
             else:
-                db.execute("UPDATE sessions SET version = ?, current_script = ?, node = ?, "
-                           "status = ?, result = ?, code = ?, "
-                           "customer = coalesce(?, customer), updated_at = ?, head = ? "
-                           "WHERE id = ?",
-                           (info.version, info.current_script, info.node, info.status,
-                            info.result, info.code, info.customer, info.updated_at, head,
-                            sid))
+                count = db.execute("SELECT coalesce(max(seq) + 1, 0) FROM events "
+                                   "WHERE session_id = ?", (sid,)).fetchone()[0]
+            if count > len(session.events):
+                raise corrupt(sid, f"the store has {count} events, the session "
+                                   f"{len(session.events)}")
             new = session.events_since(count)
             if new:
                 db.executemany("INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?,?,?)",

@@ -1,0 +1,195 @@
+"""Store speed: steps per second (answer + save) per store, one process and two.
+
+Run: ``python benchmarks/store_speed.py`` from the repository root, in the venv (needs
+``redis-server`` on the PATH and redis-py). It writes a one-script library of a chain of
+questions under a temp folder, starts its own redis-server on a free port (no
+persistence, as a cache-style Redis is usually run; the stores' fsync choices are in
+their docstrings), and for each way of saving runs sessions through the chain for a
+fixed time, in one process and in two at once (separate sessions, the same store).
+
+A *step* is ``session.answer(value)`` followed by saving the session. Beside the
+stores (which rewrite a small head and append the new events), the same run measures
+the naive way: rewrite the whole ``to_dict()`` JSON on every step, into a SQLite row
+(WAL, synchronous=NORMAL, as the SQLiteStore) and into a Redis string. Its cost grows
+with the transcript, so ``--steps`` (session length) matters; the default 40 is a long
+helpdesk contact.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import platform
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import redis
+
+from scriptflow import Session, load_library
+from scriptflow.stores import open_store
+
+Saver = Callable[[Session], None]
+
+
+def write_chain(folder: Path, steps: int) -> Path:
+    """A script of ``steps`` choice questions in a row, then an outcome."""
+    lines = ["scriptflow: 1", "id: chain", "title: Chain", "start: q0", "facts:"]
+    for i in range(steps):
+        lines += [f"  f{i}:", "    type: choice", "    options: [red, green, blue]",
+                  f"    label: Fact {i}"]
+    lines.append("nodes:")
+    for i in range(steps):
+        nxt = f"q{i + 1}" if i + 1 < steps else "done"
+        lines += [f"  q{i}:", "    type: question", f"    prompt: Step {i}, which colour?",
+                  f"    fact: f{i}", "    branches:", f"      red: {nxt}",
+                  f"      green: {nxt}", f"      blue: {nxt}"]
+    lines += ["  done:", "    type: outcome", "    result: resolved", "    code: done"]
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "chain.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return folder
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# -- the ways of saving ------------------------------------------------------------------
+
+def make_saver(kind: str, where: dict[str, str]) -> tuple[Saver | None, Callable[[], None]]:
+    """A function that saves a session after a step (None: do not save), and a closer."""
+    if kind == "answer only":
+        return None, lambda: None
+    if kind in ("memory", "sqlite", "redis"):
+        store = open_store(where[kind])
+        return store.save, store.close
+    if kind == "sqlite naive":
+        db = sqlite3.connect(where["naive_db"], isolation_level=None, timeout=30)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("CREATE TABLE IF NOT EXISTS naive (id TEXT PRIMARY KEY, data TEXT)")
+
+        def save_row(session: Session) -> None:
+            db.execute("INSERT OR REPLACE INTO naive VALUES (?, ?)",
+                       (session.id, json.dumps(session.to_dict())))
+
+        return save_row, db.close
+    if kind == "redis naive":
+        client = redis.Redis.from_url(where["redis"])
+
+        def save_string(session: Session) -> None:
+            client.set(f"naive:{session.id}", json.dumps(session.to_dict()))
+
+        return save_string, client.close
+    raise ValueError(kind)
+
+
+def run(kind: str, where: dict[str, str], lib_dir: str, seconds: float,
+        start_at: float) -> tuple[int, float]:
+    """Walk sessions through the chain for ``seconds``; returns (steps, elapsed)."""
+    lib = load_library(lib_dir)
+    save, close = make_saver(kind, where)
+    answers = ("red", "green", "blue")
+    while time.time() < start_at:  # both processes begin together
+        time.sleep(0.001)
+    steps, began = 0, time.perf_counter()
+    stop = began + seconds
+    while time.perf_counter() < stop:
+        session = lib.start("chain")
+        if save is not None:
+            save(session)
+        while session.prompt is not None:
+            session.answer(answers[steps % 3])
+            if save is not None:
+                save(session)
+            steps += 1
+    elapsed = time.perf_counter() - began
+    close()
+    return steps, elapsed
+
+
+def _child(kind: str, where: dict[str, str], lib_dir: str, seconds: float,
+           start_at: float, out: Any) -> None:
+    out.put(run(kind, where, lib_dir, seconds, start_at))
+
+
+def measure(kind: str, where: dict[str, str], lib_dir: str, seconds: float,
+            processes: int) -> float:
+    """Steps per second of ``processes`` processes together, each in a fresh process."""
+    ctx = multiprocessing.get_context("spawn")
+    out = ctx.Queue()
+    start_at = time.time() + 1.5  # time for the children to import and load
+    procs = [ctx.Process(target=_child, args=(kind, where, lib_dir, seconds, start_at, out))
+             for _ in range(processes)]
+    for proc in procs:
+        proc.start()
+    results = [out.get(timeout=seconds + 120) for _ in procs]
+    for proc in procs:
+        proc.join()
+    return sum(steps for steps, _ in results) / max(elapsed for _, elapsed in results)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=3.0, help="per measurement")
+    parser.add_argument("--steps", type=int, default=40, help="questions per session")
+    args = parser.parse_args()
+    exe = shutil.which("redis-server")
+    if exe is None:
+        sys.exit("redis-server is not on the PATH (Debian: apt-get install redis-server)")
+    folder = Path(tempfile.mkdtemp(prefix="store-speed-"))
+    port = free_port()
+    server = subprocess.Popen([exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                               "--appendonly", "no", "--dir", str(folder)],
+                              stdout=subprocess.DEVNULL)
+    try:
+        lib_dir = str(write_chain(folder / "lib", args.steps))
+        where = {"memory": "memory://", "sqlite": f"sqlite:///{folder / 'store.db'}",
+                 "naive_db": str(folder / "naive.db"),
+                 "redis": f"redis://127.0.0.1:{port}/0"}
+        client = redis.Redis(port=port)
+        for _ in range(200):
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                time.sleep(0.02)
+        redis_version = client.info()["redis_version"]
+        print(f"machine: {platform.platform()}, {os.cpu_count()} cores, Python "
+              f"{platform.python_version()}, SQLite {sqlite3.sqlite_version}, "
+              f"redis-server {redis_version}")
+        print(f"session: {args.steps} questions; {args.seconds:g} s a measurement\n")
+        print(f"{'saving after every answer':<34} {'1 process':>12} {'2 processes':>12}")
+        kinds = ["answer only", "memory", "sqlite", "sqlite naive", "redis", "redis naive"]
+        labels = {"answer only": "nothing (the engine alone)",
+                  "memory": "MemoryStore",
+                  "sqlite": "SQLiteStore (head + new events)",
+                  "sqlite naive": "SQLite, whole to_dict() JSON",
+                  "redis": "RedisStore (Lua, head + events)",
+                  "redis naive": "Redis SET of whole to_dict() JSON"}
+        for kind in kinds:
+            one = measure(kind, where, lib_dir, args.seconds, 1)
+            two = measure(kind, where, lib_dir, args.seconds, 2) if kind != "memory" \
+                else float("nan")
+            shown_two = "—" if two != two else f"{two:,.0f}/s"
+            print(f"{labels[kind]:<34} {one:>10,.0f}/s {shown_two:>12}", flush=True)
+        client.close()
+    finally:
+        server.kill()
+        server.wait()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
