@@ -131,6 +131,14 @@ class Backend:
         else:
             self._redis().rpop(f"{self.prefix}e:{session_id}")
 
+    def set_customer_tracker(self, customer: str, text: str) -> None:
+        if self.kind == "memory":
+            self._memory()._customer_data[customer] = (1, 0.0, text)
+        elif self.kind == "sqlite":
+            self._sql("UPDATE customers SET tracker = ? WHERE key = ?", text, customer)
+        else:
+            self._redis().hset(f"{self.prefix}c:{customer}", "tracker", text)
+
     def _memory(self) -> MemoryStore:
         store = self.opened[0]
         assert isinstance(store, MemoryStore)

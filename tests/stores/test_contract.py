@@ -219,6 +219,23 @@ def test_customer_memory_drops_what_a_session_invalidated(store: Store, desk: Li
     assert store.customer_tracker("acct-2").get("cycle") is None  # type: ignore[union-attr]
 
 
+def test_corrupt_customer_tracker_is_named_and_saves_nothing(
+        backend: Backend, store: Store, desk: Library, clock: ManualClock) -> None:
+    first = store.start(desk, "net", customer="acct-3", clock=clock)
+    store.save(first)
+    backend.set_customer_tracker("acct-3", '{"format": 1, "facts": {"lights": 7}}')
+    with pytest.raises(StoreError, match="tracker of customer 'acct-3' is corrupt"):
+        store.customer_tracker("acct-3")
+    first.answer(False)
+    with pytest.raises(StoreError, match="acct-3"):
+        store.save(first)
+    assert store.load(desk, first.id, clock=clock).version == 1  # the save wrote nothing
+    assert first.version == 1
+    assert store.forget_customer("acct-3")
+    assert store.save(first) == 2  # a fresh memory of the customer starts from here
+    assert store.customer_tracker("acct-3").get("outage") is not None  # type: ignore[union-attr]
+
+
 def test_truncated_head_is_corrupt_and_named(backend: Backend, store: Store, desk: Library,
                                              clock: ManualClock) -> None:
     bad = begin(store, desk, clock)

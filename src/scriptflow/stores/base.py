@@ -99,10 +99,10 @@ def info_for(session: Session, customer: str | None, now: float, version: int) -
         customer=customer, started_at=session.started_at, updated_at=now, version=version)
 
 
-def merged_tracker(stored: str | None, session: Session) -> str:
+def merged_tracker(stored: str | None, session: Session, customer: str) -> str:
     """The customer's tracker after ``session``: what it learned replaces older entries,
     and facts it learned and then lost (invalidated, or undone with back()) are dropped."""
-    known = Tracker() if stored is None else Tracker.from_dict(json.loads(stored))
+    known = Tracker() if stored is None else read_tracker(stored, customer)
     now_known = session.tracker
     touched = {e.fact for e in session.events
                if e.fact and e.type in ("answered", "confirmed", "invalidated")}
@@ -114,6 +114,15 @@ def merged_tracker(stored: str | None, session: Session) -> str:
         if old is None or entry.learned_at >= old.learned_at:
             known.set(key, entry)
     return json.dumps(known.to_dict(), separators=(",", ":"))
+
+
+def read_tracker(stored: str, customer: str) -> Tracker:
+    """A stored customer tracker; StoreError naming the customer when it is unreadable."""
+    try:
+        return Tracker.from_dict(json.loads(stored))
+    except (ValueError, ResumeError) as exc:
+        raise StoreError(f"the stored tracker of customer {customer!r} is corrupt: "
+                         f"{exc}; forget_customer({customer!r}) drops it") from None
 
 
 def check_status(status: str | None) -> None:
@@ -173,11 +182,16 @@ class Store(ABC):
         customer = customer if customer is not None else self._customers.get(session)
         expected = session.version
         head = session.to_dict(events=False)
-        info = info_for(session, customer, self.clock.now(), expected + 1)
+        events = session.events
+        # Never before its own last event, whatever clock the store reads.
+        now = max(self.clock.now(), events[-1].at) if events else self.clock.now()
+        info = info_for(session, customer, now, expected + 1)
         merge: Merge | None = None
         if customer is not None:
+            key = customer
+
             def merge(stored: str | None) -> str:
-                return merged_tracker(stored, session)
+                return merged_tracker(stored, session, key)
         text = json.dumps(head, separators=(",", ":"), ensure_ascii=False)
         known = self._counts.get(session)
         hint = known[1] if known is not None and known[0] == expected else None
@@ -255,13 +269,7 @@ class Store(ABC):
         """What the store remembers of ``customer`` (stale facts included; a session
         started with it asks those again), or None."""
         stored = self._customer_raw(customer)
-        if stored is None:
-            return None
-        try:
-            return Tracker.from_dict(json.loads(stored))
-        except (ValueError, ResumeError) as exc:
-            raise StoreError(f"the stored tracker of customer {customer!r} is corrupt: "
-                             f"{exc}") from None
+        return None if stored is None else read_tracker(stored, customer)
 
     # -- what a backend provides ---------------------------------------------------------
     @abstractmethod
