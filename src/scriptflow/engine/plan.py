@@ -33,18 +33,20 @@ class NodePlan:
     value, every option resolved, ``*`` included); ``None`` where only the general rules
     can say (routes, targets that do not exist). ``prompt`` is the question or action
     prompt when its text has no placeholders to fill in; ``simple`` says an answer here
-    needs nothing but recording (no invalidation).
+    needs nothing but recording (no invalidation), and ``fast`` is the plan itself then.
     """
 
-    __slots__ = ("decl", "exact", "frame", "goto", "id", "key", "kind", "next", "node",
-                 "owner", "policy", "prompt", "simple", "ttl")
+    __slots__ = ("alone", "asks", "decl", "exact", "fast", "frame", "goto", "id", "key",
+                 "kind", "next", "node", "owner", "policy", "prompt", "sid", "simple", "ttl")
 
     def __init__(self, owner: ScriptPlan, node: Node, decl: Fact | None) -> None:
         self.owner = owner
         self.node = node
-        self.id = node.id
-        self.frame: Frame = (owner.script.id, node.id)
+        self.sid, self.id = owner.script.id, node.id
+        self.frame: Frame = (self.sid, node.id)
+        self.alone: tuple[Frame] = (self.frame,)  # the whole stack, outside any call
         self.kind = node.type
+        self.asks = node.type in ("question", "action")
         self.key = node.fact or ""
         self.decl = decl
         self.policy = node.reask or (decl.reask if decl is not None else "skip")
@@ -52,6 +54,7 @@ class NodePlan:
         self.exact = _exact_answers(decl)
         self.simple = node.type == "question" or (node.type == "action"
                                                   and not node.invalidates)
+        self.fast = self if self.simple else None  # what Session._fast is set to here
         self.prompt = _fixed_prompt(owner.script.id, node, decl)
         self.next: NodePlan | None = None
         self.goto: dict[Value, NodePlan] | None = None

@@ -21,8 +21,8 @@ from .clock import Clock, SystemClock
 from .events import Event
 from .flow import Frame, Outcome, Prompt, Step, Undo, advance, edge, fact_decl, leave, make_prompt
 from .plan import NodePlan, library_plan
-from .step import Record, answered, known, leave_plan, materialise, walk
-from .tracker import Known, Tracker
+from .step import Record, answered, asked, leave_plan, materialise, walk
+from .tracker import Known, Tracker, entries_of
 
 if TYPE_CHECKING:
     from ..library import Library
@@ -45,9 +45,9 @@ class Session:
     """
 
     # The hot path (answer) reads a handful of attributes per step: slots keep that cheap.
-    __slots__ = ("__weakref__", "_clock", "_done", "_here", "_lib", "_mode", "_outcome",
-                 "_plans", "_prompt", "_raw", "_stack", "_tracker", "_trail", "_undo",
-                 "_used", "actor", "id", "started_at", "version")
+    __slots__ = ("__weakref__", "_clock", "_done", "_fast", "_here", "_known", "_lib",
+                 "_mode", "_now", "_outcome", "_plans", "_prompt", "_raw", "_stack", "_tracker",
+                 "_trail", "_undos", "_used", "actor", "id", "started_at", "version")
 
     def __init__(self, library: Library, *, session_id: str, actor: str, clock: Clock,
                  started_at: float, tracker: Tracker, stack: list[Frame], mode: str,
@@ -61,8 +61,10 @@ class Session:
         self.version = 0
         self.actor = actor
         self._clock = clock
+        self._now = clock.now
         self.started_at = started_at
         self._tracker = tracker
+        self._known = entries_of(tracker)  # for one quick look-up per step
         self._stack: tuple[Frame, ...] = tuple(stack)  # never changed: replaced on a step
         self._mode = mode
         self._outcome = outcome
@@ -70,12 +72,15 @@ class Session:
         # read it through the events property, which makes them.
         self._done = events
         self._raw: list[Record] = []
-        self._undo = undo
+        # back()'s log: Undo records, or the same as plain tuples (see the undo property)
+        self._undos: list[Undo | tuple[Any, ...]] = list(undo)
         self._used = used
         self._trail = trail
         self._plans = library_plan(library)
         self._here: NodePlan = self._plans.node(self._stack[-1])
+        self._fast: NodePlan | None = None  # the node, when the next answer can go fast
         self._prompt = None if outcome is not None else self._prompt_here()
+        self._moved()
 
     # -- starting ------------------------------------------------------------------------
     @classmethod
@@ -188,7 +193,7 @@ class Session:
     @property
     def can_go_back(self) -> bool:
         """True when :meth:`back` has an answer to undo."""
-        return bool(self._undo)
+        return bool(self._undos)
 
     @property
     def library(self) -> Library:
@@ -220,42 +225,68 @@ class Session:
         who = actor or self.actor
         if who not in ACTORS:
             _check_actor(who)
-        here = self._here
-        if self._mode == "confirm" or not here.simple or self._trail is not None:
+        here = self._fast
+        if here is None:
             return self._answer_in_full(value, who)
         # The common step: record the answer, walk on over node plans, keep the events
-        # as records (made when read). Same results as _answer_in_full, a fraction of
-        # the cost.
+        # (and the undo record) as compact tuples made into objects when read. Same
+        # results as _answer_in_full, a fraction of the cost; the most common arrival (a
+        # question not answered yet, outside any call) is handled right here.
         checked = here.exact.get(value) if type(value) is str else None
         if checked is None:
             checked = self._check(value)
-        now = self._clock.now()
-        tracker, raw, key = self._tracker, self._raw, here.key
-        previous = tracker.get(key)
+        now = self._now()
+        tracker, raw, key, ttl = self._tracker, self._raw, here.key, here.ttl
         mark = len(raw)
-        tracker.set(key, known(checked, who, here, now))
+        previous = tracker.learn(key, _new(Known, (checked, who, here.sid, here.id, now,
+                                                   None if ttl is None else now + ttl)))
         raw.append((answered, now, here, who, checked))
         stack = self._stack
-        below = stack[:-1]
+        prompt: Prompt | None
         try:
-            arrive = leave_plan(here, checked, tracker, now)
-            found = walk(self._plans, tracker, below, arrive, now, raw)
-            if found is None:  # something unusual: the general walk handles it
-                del raw[mark + 1:]
-                found = self._walk_in_full(below, arrive, now)
-            below, there, mode, outcome, used = found
-            prompt = None if outcome is not None else self._prompt_at(there, mode)
+            goto = here.goto
+            arrive = here.next if goto is None else goto.get(checked)
+            if arrive is None:
+                arrive = leave_plan(here, checked, tracker, now)
+            if arrive.asks and len(stack) == 1 and arrive.key not in self._known:
+                raw.append((asked, now, arrive))
+                prompt = arrive.prompt or self._prompt_at(arrive, arrive.kind)
+                there, mode, outcome, used, stack = arrive, arrive.kind, None, None, arrive.alone
+            else:
+                there, mode, outcome, used, stack, prompt = self._walk_on(stack, arrive, now,
+                                                                          mark)
         except BaseException:
             tracker.restore(key, previous)
             del raw[mark:]
             raise
-        self._undo.append(_new(Undo, (stack, self._mode, ((key, previous),),
-                                      len(self._done) + mark)))
-        self._stack = (*below, there.frame) if below else (there.frame,)
-        self._here, self._mode, self._outcome, self._prompt = there, mode, outcome, prompt
+        # what back() needs, as Undo(stack, mode, ((key, previous),), events) in short
+        self._undos.append((self._stack, self._mode, key, previous, len(self._done) + mark))
+        self._stack, self._here, self._mode, self._outcome = stack, there, mode, outcome
+        self._prompt = prompt
+        self._fast = there.fast if mode != "confirm" else None
         if used:
             self._used.update(used)
         return prompt
+
+    def _walk_on(self, stack: tuple[Frame, ...], arrive: NodePlan, now: float, mark: int
+                 ) -> tuple[NodePlan, str, Outcome | None, dict[str, str] | None,
+                            tuple[Frame, ...], Prompt | None]:
+        """From ``arrive`` on to the next prompt or the outcome: skips, decisions,
+        handoffs, calls. Returns where it stopped, the mode, the outcome, the scripts
+        entered, the new stack and the prompt."""
+        below = stack[:-1]
+        found = walk(self._plans, self._tracker, below, arrive, now, self._raw)
+        if found is None:  # something unusual: the general walk handles it
+            del self._raw[mark + 1:]
+            found = self._walk_in_full(below, arrive, now)
+        below, there, mode, outcome, used = found
+        stack = (*below, there.frame) if below else there.alone
+        if outcome is not None:
+            return there, mode, outcome, used, stack, None
+        prompt = there.prompt
+        if prompt is None or mode == "confirm":
+            prompt = self._prompt_at(there, mode)
+        return there, mode, outcome, used, stack, prompt
 
     def _check(self, value: Any) -> Any:
         decl = self._here.decl
@@ -338,11 +369,12 @@ class Session:
             for fact_key, old in previous.items():
                 tracker.restore(fact_key, old)
             raise
-        self._undo.append(Undo(self._stack, self._mode, tuple(previous.items()),
-                               len(self._done) + len(self._raw)))
+        self._undos.append(Undo(self._stack, self._mode, tuple(previous.items()),
+                                len(self._done) + len(self._raw)))
         self._raw.extend(events)
         self._stack, self._here = tuple(stack), there
         self._mode, self._outcome, self._prompt = mode, outcome, prompt
+        self._moved()
         self._used.update(used)
         if steps and self._trail is not None:
             self._trail.extend(steps)
@@ -354,6 +386,22 @@ class Session:
         if fixed is not None and mode != "confirm":
             return fixed
         return make_prompt(self._lib, self._tracker, plan.frame, mode)
+
+    def _moved(self) -> None:
+        """Work out again whether the next answer can take the fast path."""
+        here = self._here
+        fast = self._mode != "confirm" and self._outcome is None and self._trail is None
+        self._fast = here.fast if fast else None
+
+    @property
+    def _undo(self) -> list[Undo]:
+        """back()'s log as Undo records (serial.py reads it by this name)."""
+        undos = self._undos
+        for index, record in enumerate(undos):
+            if type(record) is tuple:
+                stack, mode, key, previous, events = record
+                undos[index] = Undo(stack, mode, ((key, previous),), events)
+        return undos  # type: ignore[return-value]  # every item is an Undo now
 
     def _prompt_here(self) -> Prompt:
         return self._prompt_at(self._here, self._mode)
@@ -379,7 +427,7 @@ class Session:
         event the undo reverted) and an ``asked`` event; never deletes events. Raises
         :class:`SessionError` when no answer has been given.
         """
-        if not self._undo:
+        if not self._undos:
             raise SessionError("nothing to undo: no answer has been given yet")
         who = _check_actor(actor or self.actor)
         record = self._undo.pop()
@@ -387,6 +435,7 @@ class Session:
             self._tracker.restore(key, entry)
         self._stack, self._mode, self._outcome = tuple(record.stack), record.mode, None
         self._here = self._plans.node(self._stack[-1])
+        self._moved()
         now = self._clock.now()
         sid, nid = self._stack[-1]
         prompt = self._prompt_here()

@@ -31,7 +31,7 @@ from .flow import (
     provenance,
     render,
 )
-from .tracker import Known, Tracker, Value
+from .tracker import Tracker, Value
 
 if TYPE_CHECKING:
     from .plan import LibraryPlan, NodePlan
@@ -167,13 +167,3 @@ def walk(plans: LibraryPlan, tracker: Tracker, below: tuple[Frame, ...], plan: N
         else:
             return None
     return None
-
-
-def known(value: Value, source: str, plan: NodePlan, now: float) -> Known:
-    """The tracker entry for ``value`` learned at ``plan`` now (its fact's ttl applied)."""
-    ttl = plan.ttl
-    return _new(Known, (value, source, plan.frame[0], plan.id, now,
-                        None if ttl is None else now + ttl))
-
-
-_new = tuple.__new__  # a NamedTuple without its keyword-handling __new__: 4x cheaper

@@ -132,14 +132,23 @@ class Tracker:
         """Record ``entry`` as what is known about ``key`` (replacing any earlier one)."""
         # Plain assignment: order carries no meaning (to_dict sorts), so undoing a change
         # gives back an equal tracker without bookkeeping positions.
-        self._entries[key] = entry
+        self.learn(key, entry)
+
+    def learn(self, key: str, entry: Known) -> Known | None:
+        """:meth:`set` that returns the entry it replaced (``None``: none), for undo."""
+        entries = self._entries
+        old = entries.get(key)
+        entries[key] = entry
         stale = entry.stale_at
-        if stale is None or stale > self._fresh_from:  # fresh for (part of) the window
+        if stale is None:
             self._values[key] = entry.value
-            if stale is not None and (self._next_stale is None or stale < self._next_stale):
+        elif stale > self._fresh_from:  # fresh for (part of) the mirror's window
+            self._values[key] = entry.value
+            if self._next_stale is None or stale < self._next_stale:
                 self._next_stale = stale
         else:
             self._values.pop(key, None)
+        return old
 
     def forget(self, key: str) -> Known | None:
         """Drop ``key``; returns the entry it had."""
@@ -179,6 +188,12 @@ class Tracker:
         if not isinstance(facts, Mapping):
             raise ResumeError("tracker data has no 'facts' mapping")
         return cls({str(k): Known.from_dict(str(k), v) for k, v in facts.items()})
+
+
+def entries_of(tracker: Tracker) -> dict[str, Known]:
+    """The tracker's own ``{key: Known}`` (not a copy), for the engine's hot path to read
+    without a method call. Read only: change a tracker through its methods."""
+    return tracker._entries
 
 
 def _soonest(entries: Iterable[Known]) -> float | None:
