@@ -71,6 +71,13 @@ def make_saver(kind: str, where: dict[str, str]) -> tuple[Saver | None, Callable
     """A function that saves a session after a step (None: do not save), and a closer."""
     if kind == "answer only":
         return None, lambda: None
+    if kind == "head only":  # what every store pays before it writes anything
+
+        def build_head(session: Session) -> None:
+            json.dumps(session.to_dict(events=False), separators=(",", ":"),
+                       ensure_ascii=False)
+
+        return build_head, lambda: None
     if kind in ("memory", "sqlite", "redis"):
         store = open_store(where[kind])
         return store.save, store.close
@@ -171,8 +178,10 @@ def main() -> None:
               f"redis-server {redis_version}")
         print(f"session: {args.steps} questions; {args.seconds:g} s a measurement\n")
         print(f"{'saving after every answer':<34} {'1 process':>12} {'2 processes':>12}")
-        kinds = ["answer only", "memory", "sqlite", "sqlite naive", "redis", "redis naive"]
+        kinds = ["answer only", "head only", "memory", "sqlite", "sqlite naive", "redis",
+                 "redis naive"]
         labels = {"answer only": "nothing (the engine alone)",
+                  "head only": "head JSON built, not written",
                   "memory": "MemoryStore",
                   "sqlite": "SQLiteStore (head + new events)",
                   "sqlite naive": "SQLite, whole to_dict() JSON",
