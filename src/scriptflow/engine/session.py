@@ -252,9 +252,20 @@ class Session:
                 raw.append((asked, now, arrive))
                 prompt = arrive.prompt or self._prompt_at(arrive, arrive.kind)
                 there, mode, outcome, used, stack = arrive, arrive.kind, None, None, arrive.alone
-            else:
-                there, mode, outcome, used, stack, prompt = self._walk_on(stack, arrive, now,
-                                                                          mark)
+            else:  # skips, decisions, handoffs, calls: the walk
+                below = stack[:-1]
+                found = walk(self._plans, tracker, below, arrive, now, raw)
+                if found is None:  # something unusual: the general walk handles it
+                    del raw[mark + 1:]
+                    found = self._walk_in_full(below, arrive, now)
+                below, there, mode, outcome, used = found
+                stack = (*below, there.frame) if below else there.alone
+                if outcome is not None:
+                    prompt = None
+                elif there.prompt is None or mode == "confirm":
+                    prompt = self._prompt_at(there, mode)
+                else:
+                    prompt = there.prompt
         except BaseException:
             tracker.restore(key, previous)
             del raw[mark:]
@@ -267,26 +278,6 @@ class Session:
         if used:
             self._used.update(used)
         return prompt
-
-    def _walk_on(self, stack: tuple[Frame, ...], arrive: NodePlan, now: float, mark: int
-                 ) -> tuple[NodePlan, str, Outcome | None, dict[str, str] | None,
-                            tuple[Frame, ...], Prompt | None]:
-        """From ``arrive`` on to the next prompt or the outcome: skips, decisions,
-        handoffs, calls. Returns where it stopped, the mode, the outcome, the scripts
-        entered, the new stack and the prompt."""
-        below = stack[:-1]
-        found = walk(self._plans, self._tracker, below, arrive, now, self._raw)
-        if found is None:  # something unusual: the general walk handles it
-            del self._raw[mark + 1:]
-            found = self._walk_in_full(below, arrive, now)
-        below, there, mode, outcome, used = found
-        stack = (*below, there.frame) if below else there.alone
-        if outcome is not None:
-            return there, mode, outcome, used, stack, None
-        prompt = there.prompt
-        if prompt is None or mode == "confirm":
-            prompt = self._prompt_at(there, mode)
-        return there, mode, outcome, used, stack, prompt
 
     def _check(self, value: Any) -> Any:
         decl = self._here.decl

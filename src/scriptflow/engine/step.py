@@ -31,7 +31,7 @@ from .flow import (
     provenance,
     render,
 )
-from .tracker import Tracker, Value
+from .tracker import Tracker, Value, entries_of
 
 if TYPE_CHECKING:
     from .plan import LibraryPlan, NodePlan
@@ -109,19 +109,24 @@ def walk(plans: LibraryPlan, tracker: Tracker, below: tuple[Frame, ...], plan: N
     Appends records to ``records``; returns ``(below, plan, mode, outcome, used)`` where
     it stopped (``used``: scripts entered, or None), or None to hand over to ``advance``.
     """
-    lib = plans.lib
+    lib, entries = plans.lib, entries_of(tracker)
     used: dict[str, str] | None = None
-    for _ in range(WALK_LIMIT):
+    passed = 0
+    while passed < WALK_LIMIT:
+        passed += 1
         kind = plan.kind
-        if kind == "question" or kind == "action":
-            entry = tracker.fresh(plan.key, now)
-            if entry is None:
+        if plan.asks:
+            entry = entries.get(plan.key)
+            if entry is None or (entry.stale_at is not None and now >= entry.stale_at):
                 records.append((asked, now, plan))
                 return below, plan, kind, None, used
             policy = plan.policy
             if policy == "skip":
                 records.append((skipped, now, plan, entry))
-                plan = leave_plan(plan, entry.value, tracker, now)
+                value = entry.value
+                goto = plan.goto
+                arrive = plan.next if goto is None else goto.get(value)
+                plan = arrive if arrive is not None else leave_plan(plan, value, tracker, now)
                 continue
             if policy == "confirm":
                 records.append((asked_to_confirm, now, plan, entry))
