@@ -120,6 +120,8 @@ def test_unknown_session(store: Store, desk: Library) -> None:
         store.load(desk, "nope")
     assert isinstance(caught.value, KeyError) and isinstance(caught.value, StoreError)
     assert "no session 'nope'" in str(caught.value)
+    with pytest.raises(SessionNotFoundError):
+        store.info("nope")
 
 
 def test_list_filters_and_fields(store: Store, desk: Library, clock: ManualClock) -> None:
@@ -133,6 +135,7 @@ def test_list_filters_and_fields(store: Store, desk: Library, clock: ManualClock
     assert {listed[0].id, listed[1].id} == {waiting.id, wifi.id}  # most recent first
     assert {i.id for i in listed} == {done.id, waiting.id, wifi.id}
     info = next(i for i in listed if i.id == done.id)
+    assert store.info(done.id) == info
     assert (info.script, info.current_script, info.node, info.status, info.result,
             info.code, info.customer, info.version) == (
         "net", "net", "area", "finished", "unresolved", "area-outage", "acct-1", 2)

@@ -175,20 +175,18 @@ def cmd_show(args: argparse.Namespace) -> int:
 
     def body(store: Store) -> int:
         library = load_library_or_fail(args)
-        info = next((i for i in store.list() if i.id == args.id), None)
+        info = store.info(args.id)
         try:
             session = store.load(library, args.id)
         except (ResumeError, CorruptSessionError) as exc:
             # Still show what is stored: that is what someone fixing it needs to see.
             sys.stdout.write(f"cannot rebuild session {args.id}: {exc}\n")
-            if info is not None:
-                sys.stdout.write(_info_line(info) + "\n")
+            sys.stdout.write(_info_line(info) + "\n")
             sys.stdout.write("Transcript (as stored):\n")
             for raw in store.events(args.id):
                 sys.stdout.write(f"  {_when(raw['at'])}  {_raw_line(raw)}\n")
             return EXIT_ERROR
-        if info is not None:
-            sys.stdout.write(_info_line(info) + "\n")
+        sys.stdout.write(_info_line(info) + "\n")
         sys.stdout.write(session.summary())
         sys.stdout.write("Transcript:\n")
         now = session.clock.now()

@@ -1,9 +1,10 @@
 """The interface every session store implements, and what they share.
 
-A store keeps each session as a small *head* (``session.to_dict(events=False)``, rewritten
-on every save) plus its append-only events, so a save costs the same at the 5th step as
-at the 500th. Saving is compare-and-set on ``session.version``. Backends implement a few
-primitives (``_write``, ``_read`` and friends); everything a helpdesk app calls lives here.
+A store keeps each session as a *head* (``session.to_dict(events=False)``, rewritten on
+every save) plus its append-only events, so a save never rewrites the transcript (the
+head still grows with the tracker and the undo log). Saving is compare-and-set on
+``session.version``. Backends implement a few primitives (``_write``, ``_read`` and
+friends); everything a helpdesk app calls lives here.
 """
 
 from __future__ import annotations
@@ -254,6 +255,13 @@ class Store(ABC):
         cutoff = None if older_than is None else self.clock.now() - older_than
         return self._list(script, status, cutoff, limit)
 
+    def info(self, session_id: str) -> SessionInfo:
+        """The listing fields of one session (SessionNotFoundError when there is none)."""
+        found = self._info(session_id)
+        if found is None:
+            raise SessionNotFoundError(session_id, self.url)
+        return found
+
     def expire(self, older_than_seconds: float) -> int:
         """Delete every session not updated for ``older_than_seconds``; returns how many."""
         return self._expire(self.clock.now() - older_than_seconds)
@@ -287,6 +295,9 @@ class Store(ABC):
     @abstractmethod
     def _list(self, script: str | None, status: str | None, cutoff: float | None,
               limit: int | None) -> InfoList: ...
+
+    @abstractmethod
+    def _info(self, session_id: str) -> SessionInfo | None: ...
 
     @abstractmethod
     def delete(self, session_id: str) -> bool:

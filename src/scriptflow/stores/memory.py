@@ -93,6 +93,11 @@ class MemoryStore(Store):
                        key=lambda i: (-i.updated_at, i.id))
         return found if limit is None else found[:limit]
 
+    def _info(self, session_id: str) -> SessionInfo | None:
+        with self._lock:
+            stored = self._sessions.get(session_id)
+        return None if stored is None else stored.info
+
     def delete(self, session_id: str) -> bool:
         with self._lock:
             return self._sessions.pop(session_id, None) is not None

@@ -225,6 +225,10 @@ class RedisStore(Store):
         found.sort(key=lambda i: (-i.updated_at, i.id))
         return found if limit is None else found[:limit]
 
+    def _info(self, session_id: str) -> SessionInfo | None:
+        found = self._infos([session_id])
+        return found[0] if found else None
+
     def delete(self, session_id: str) -> bool:
         with self._guard():
             pipe = self._r.pipeline(transaction=True)

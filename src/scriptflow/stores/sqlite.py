@@ -210,6 +210,12 @@ class SQLiteStore(Store):
         with self._tx(write=False) as db:
             return [SessionInfo(*row) for row in db.execute(sql, params)]
 
+    def _info(self, session_id: str) -> SessionInfo | None:
+        with self._tx(write=False) as db:
+            row = db.execute(f"SELECT {_INFO} FROM sessions WHERE id = ?",
+                             (session_id,)).fetchone()
+        return None if row is None else SessionInfo(*row)
+
     def delete(self, session_id: str) -> bool:
         with self._tx() as db:
             db.execute("DELETE FROM events WHERE session_id = ?", (session_id,))
