@@ -156,3 +156,22 @@ def test_tracker_values_are_the_fresh_facts_at_any_time(seed: int,
             now += abs(delta)
             assert dict(tracker.values(when)) == {k: e.value for k, e in tracker.items()
                                                   if e.fresh(when)}
+
+
+def test_entries_recorded_as_plain_tuples_read_as_known() -> None:
+    fields = ("red", "customer", "net", "lights", 5.0, None)
+    tracker = Tracker()
+    assert tracker.learn("lights", fields) is None
+    assert tracker.learn("cycle", ("fixed", "agent", "net", "cycle", 6.0, 66.0)) is None
+    assert tracker == Tracker({"lights": Known(*fields),
+                               "cycle": Known("fixed", "agent", "net", "cycle", 6.0, 66.0)})
+    entry = tracker.get("lights")
+    assert type(entry) is Known and entry == Known(*fields) and entry.source == "customer"
+    assert all(type(e) is Known for _, e in tracker.items())
+    assert tracker.fresh("cycle", 65.0) == ("fixed", "agent", "net", "cycle", 6.0, 66.0)
+    assert tracker.fresh("cycle", 66.0) is None
+    old = tracker.learn("lights", ("all_off", "customer", "net", "lights", 7.0, None))
+    assert type(old) is Known and old.value == "red"
+    forgotten = tracker.forget("lights")
+    assert type(forgotten) is Known and forgotten.value == "all_off"
+    assert tracker.to_dict()["facts"]["cycle"]["stale_at"] == 66.0

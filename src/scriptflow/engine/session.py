@@ -28,7 +28,6 @@ if TYPE_CHECKING:
     from ..library import Library
 
 ACTORS = ("customer", "agent", "system")
-_new = tuple.__new__  # a NamedTuple made without its keyword-handling __new__
 MODES = ("question", "action", "confirm", "outcome")
 
 
@@ -238,8 +237,8 @@ class Session:
         now = self._now()
         tracker, raw, key, ttl = self._tracker, self._raw, here.key, here.ttl
         mark = len(raw)
-        previous = tracker.learn(key, _new(Known, (checked, who, here.sid, here.id, now,
-                                                   None if ttl is None else now + ttl)))
+        previous = tracker.learn(key, (checked, who, here.sid, here.id, now,
+                                       None if ttl is None else now + ttl))
         raw.append((answered, now, here, who, checked))
         stack = self._stack
         prompt: Prompt | None

@@ -31,7 +31,7 @@ from .flow import (
     provenance,
     render,
 )
-from .tracker import Tracker, Value, entries_of
+from .tracker import Known, Tracker, Value, entries_of
 
 if TYPE_CHECKING:
     from .plan import LibraryPlan, NodePlan
@@ -61,12 +61,13 @@ def asked_to_confirm(record: tuple[Any, ...]) -> Event:
     """``(asked_to_confirm, now, plan, entry)``: "Earlier: …. Still true?" is shown."""
     _, now, plan, entry = record
     return Event("asked", now, "system", plan.frame[0], plan.id, plan.key,
-                 logged(plan.decl, entry.value), "", {"kind": "confirm"})
+                 logged(plan.decl, entry[0]), "", {"kind": "confirm"})
 
 
 def skipped(record: tuple[Any, ...]) -> Event:
     """``(skipped, now, plan, entry)``: the node is passed, its fact being known."""
-    _, now, plan, entry = record
+    _, now, plan, fields = record
+    entry = Known._make(fields)
     decl = plan.decl
     return Event("skipped", now, "system", plan.frame[0], plan.id, plan.key,
                  logged(decl, entry.value),
@@ -116,14 +117,14 @@ def walk(plans: LibraryPlan, tracker: Tracker, below: tuple[Frame, ...], plan: N
         passed += 1
         kind = plan.kind
         if plan.asks:
-            entry = entries.get(plan.key)
-            if entry is None or (entry.stale_at is not None and now >= entry.stale_at):
+            entry = entries.get(plan.key)  # a Known, or a plain tuple of its fields
+            if entry is None or (entry[5] is not None and now >= entry[5]):
                 records.append((asked, now, plan))
                 return below, plan, kind, None, used
             policy = plan.policy
             if policy == "skip":
                 records.append((skipped, now, plan, entry))
-                value = entry.value
+                value = entry[0]
                 goto = plan.goto
                 arrive = plan.next if goto is None else goto.get(value)
                 plan = arrive if arrive is not None else leave_plan(plan, value, tracker, now)

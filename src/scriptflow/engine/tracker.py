@@ -12,6 +12,10 @@ SOURCES = ("customer", "agent", "intake", "system")
 TRACKER_FORMAT = 1
 
 Value = bool | int | float | str
+# What a tracker holds per fact: a Known, or a plain tuple of the same fields that is
+# made a Known when first read (a plain tuple is a quarter of the cost to make, and most
+# facts a step records are never read back during the session).
+Entry = tuple[Value, str, str | None, str | None, float, float | None]
 
 
 class Known(NamedTuple):
@@ -72,35 +76,39 @@ class Tracker:
 
     __slots__ = ("_entries", "_fresh_from", "_next_stale", "_values")
 
-    def __init__(self, entries: Mapping[str, Known] | None = None) -> None:
-        self._entries: dict[str, Known] = dict(entries or {})
+    def __init__(self, entries: Mapping[str, Entry] | None = None) -> None:
+        self._entries: dict[str, Entry] = dict(entries or {})
         # A plain {key: value} mirror of the facts fresh at any time from _fresh_from up
         # to (not including) _next_stale, the soonest stale_at among them (None: never),
         # so values() hands it out as it is. When time passes _next_stale the mirror is
         # rebuilt once for the new window: a step costs the same however many facts are
         # known and however many of them went stale.
-        self._values: dict[str, Value] = {k: e.value for k, e in self._entries.items()}
+        self._values: dict[str, Value] = {k: e[0] for k, e in self._entries.items()}
         self._fresh_from = -math.inf
         self._next_stale = _soonest(self._entries.values())
 
     # -- reading -------------------------------------------------------------------------
     def get(self, key: str) -> Known | None:
         """The entry for ``key`` (fresh or stale), or ``None``."""
-        return self._entries.get(key)
+        entry = self._entries.get(key)
+        if entry is None or type(entry) is Known:
+            return entry
+        known = self._entries[key] = _new(Known, entry)
+        return known
 
     def fresh(self, key: str, now: float) -> Known | None:
         """The entry for ``key`` if it is known and not stale at ``now``."""
         entry = self._entries.get(key)
-        if entry is None or (entry.stale_at is not None and now >= entry.stale_at):
+        if entry is None or (entry[5] is not None and now >= entry[5]):
             return None
-        return entry
+        return self.get(key)
 
     def values(self, now: float) -> Mapping[str, Value]:
         """``{key: value}`` of the facts fresh at ``now``. Do not modify the result."""
         if self._fresh_from <= now and (self._next_stale is None or now < self._next_stale):
             return self._values
-        fresh = {k: e for k, e in self._entries.items() if e.fresh(now)}
-        values = {k: e.value for k, e in fresh.items()}
+        fresh = {k: e for k, e in self._entries.items() if e[5] is None or now < e[5]}
+        values = {k: e[0] for k, e in fresh.items()}
         if now >= self._fresh_from:  # time moved on: the mirror serves from now on
             self._values, self._fresh_from = values, now
             self._next_stale = _soonest(fresh.values())
@@ -117,7 +125,7 @@ class Tracker:
 
     def items(self) -> Iterator[tuple[str, Known]]:
         """``(key, entry)`` pairs (in no particular order)."""
-        return iter(self._entries.items())
+        return iter(self._known().items())
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Tracker) and self._entries == other._entries
@@ -134,29 +142,31 @@ class Tracker:
         # gives back an equal tracker without bookkeeping positions.
         self.learn(key, entry)
 
-    def learn(self, key: str, entry: Known) -> Known | None:
-        """:meth:`set` that returns the entry it replaced (``None``: none), for undo."""
+    def learn(self, key: str, entry: Entry) -> Known | None:
+        """:meth:`set` that returns the entry it replaced (``None``: none), for undo.
+        ``entry`` may be a plain tuple of a :class:`Known`'s fields."""
         entries = self._entries
         old = entries.get(key)
         entries[key] = entry
-        stale = entry.stale_at
+        stale = entry[5]
         if stale is None:
-            self._values[key] = entry.value
+            self._values[key] = entry[0]
         elif stale > self._fresh_from:  # fresh for (part of) the mirror's window
-            self._values[key] = entry.value
+            self._values[key] = entry[0]
             if self._next_stale is None or stale < self._next_stale:
                 self._next_stale = stale
         else:
             self._values.pop(key, None)
-        return old
+        return old if old is None or type(old) is Known else _new(Known, old)
 
     def forget(self, key: str) -> Known | None:
         """Drop ``key``; returns the entry it had."""
         entry = self._entries.pop(key, None)
-        if entry is not None:
-            # _next_stale may now come early: that only costs one rebuild of the mirror
-            self._values.pop(key, None)
-        return entry
+        if entry is None:
+            return None
+        # _next_stale may now come early: that only costs one rebuild of the mirror
+        self._values.pop(key, None)
+        return entry if type(entry) is Known else _new(Known, entry)
 
     def restore(self, key: str, entry: Known | None) -> None:
         """Put back what :meth:`get` returned earlier (``None``: forget)."""
@@ -169,12 +179,21 @@ class Tracker:
         """An independent tracker with the same entries (entries are immutable)."""
         return Tracker(self._entries)
 
+    def _known(self) -> dict[str, Known]:
+        """The entries, every one a Known (plain tuples made Known in place)."""
+        entries = self._entries
+        for key, entry in entries.items():
+            if type(entry) is not Known:
+                entries[key] = _new(Known, entry)
+        return entries  # type: ignore[return-value]  # all Known now
+
     # -- serialising ---------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe. Sensitive values are kept in clear so a session can be restored:
         store tracker data as you would the customer's record, not as a log."""
+        entries = self._known()
         return {"format": TRACKER_FORMAT,
-                "facts": {k: self._entries[k].to_dict() for k in sorted(self._entries)}}
+                "facts": {k: entries[k].to_dict() for k in sorted(entries)}}
 
     @classmethod
     def from_dict(cls, data: Any) -> Tracker:
@@ -190,13 +209,17 @@ class Tracker:
         return cls({str(k): Known.from_dict(str(k), v) for k, v in facts.items()})
 
 
-def entries_of(tracker: Tracker) -> dict[str, Known]:
-    """The tracker's own ``{key: Known}`` (not a copy), for the engine's hot path to read
-    without a method call. Read only: change a tracker through its methods."""
+def entries_of(tracker: Tracker) -> dict[str, Entry]:
+    """The tracker's own ``{key: entry}`` (not a copy; entries are Known or plain tuples
+    of the same fields), for the engine's hot path to read without a method call. Read
+    only: change a tracker through its methods."""
     return tracker._entries
 
 
-def _soonest(entries: Iterable[Known]) -> float | None:
+_new = tuple.__new__  # a NamedTuple made without its keyword-handling __new__
+
+
+def _soonest(entries: Iterable[Entry]) -> float | None:
     """The earliest ``stale_at`` among ``entries`` (None: none of them goes stale)."""
-    times = [e.stale_at for e in entries if e.stale_at is not None]
+    times = [e[5] for e in entries if e[5] is not None]
     return min(times) if times else None
