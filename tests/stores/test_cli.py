@@ -146,3 +146,20 @@ def test_redis_store_from_the_cli(cli: Cli, tmp_path: Path, lib_dir: Path,
     assert _ids(cli, f"sqlite:///{target}") == [sid]
     assert cli("sessions", "expire", "0", "--store", url).stdout.startswith("deleted 1")
     assert _ids(cli, url) == []
+
+
+def test_interactive_run_saves_answers_notes_and_back(cli: Cli, tmp_path: Path,
+                                                      lib_dir: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'sessions.db'}"
+    done = cli("run", "net", "--library", str(lib_dir), "--store", url,
+               stdin="no\nnote router is in the cellar\n2\nback\nquit\n")
+    assert done.returncode == 0, done.stderr
+    (sid,) = _ids(cli, url)
+    assert f"(continue it with: scriptflow run --resume {sid})" in done.stdout
+    rows = [json.loads(line) for line in cli("events", "export", "--store", url,
+                                             "--session", sid).stdout.splitlines()]
+    assert [r["type"] for r in rows if r["type"] != "asked"] == [
+        "answered", "note", "answered", "undone"]
+    listed = json.loads(cli("sessions", "list", "--store", url, "--json").stdout)
+    # saved at the start, then after the answer, the note, the second answer and back
+    assert listed[0]["version"] == 5 and listed[0]["node"] == "lights"
