@@ -26,20 +26,22 @@ def edge_traffic(conn: sqlite3.Connection) -> dict[str, list[dict[str, Any]]]:
     next inside a script (decisions leave no event, so a move through one shows as a
     move past it). A return from a call is a move from the called script's outcome and
     then on from the call node."""
+    conn.execute("DROP TABLE IF EXISTS temp.pos")
+    # Where each session stood, in order; a return from a call stands first at the called
+    # script's outcome and then leaves from the call node (out_script, out_node).
+    conn.execute(
+        """CREATE TEMP TABLE pos AS
+           SELECT session_id, script, node,
+                  CASE WHEN type = 'returned' THEN to_script ELSE script END AS out_script,
+                  CASE WHEN type = 'returned' THEN to_node ELSE node END AS out_node
+           FROM ev WHERE type IN ('asked','skipped','handoff','called','outcome','returned')
+             AND kept ORDER BY rowid""")
     rows = conn.execute(
-        """WITH pos AS (
-              SELECT e.script, e.node,
-                     lag(CASE WHEN e.type = 'returned' THEN e.to_script ELSE e.script END)
-                       OVER w AS prev_script,
-                     lag(CASE WHEN e.type = 'returned' THEN e.to_node ELSE e.node END)
-                       OVER w AS prev_node
-              FROM ev e
-              WHERE e.type IN ('asked','skipped','handoff','called','outcome','returned')
-                AND e.kept
-              WINDOW w AS (PARTITION BY e.session_id ORDER BY e.seq))
-            SELECT script, prev_node, node, count(*) FROM pos
-            WHERE prev_script = script AND prev_node != node
-            GROUP BY script, prev_node, node ORDER BY script, 4 DESC""")
+        """SELECT q.script, p.out_node, q.node, count(*)
+           FROM pos p JOIN pos q ON q.rowid = p.rowid + 1 AND q.session_id = p.session_id
+           WHERE p.out_script = q.script AND p.out_node != q.node
+           GROUP BY q.script, p.out_node, q.node ORDER BY q.script, 4 DESC""").fetchall()
+    conn.execute("DROP TABLE temp.pos")
     traffic: dict[str, list[dict[str, Any]]] = {}
     for script, src, dst, n in rows:
         traffic.setdefault(script, []).append({"from": src, "to": dst, "count": n})
@@ -52,21 +54,21 @@ def common_paths(conn: sqlite3.Connection, top: int) -> dict[str, list[dict[str,
     ``node=value``, and the scripts handed off to or called, as ``→script``."""
     rows = conn.execute(
         f"""WITH steps AS (
-              SELECT e.session_id,
-                     group_concat(CASE e.type
+              -- sorted by session then event, so group_concat joins a session's steps
+              -- in the order they happened
+              SELECT session_id, group_concat(step, '{_SEP}') AS path FROM (
+                SELECT e.session_id, CASE e.type
                          WHEN 'answered' THEN e.node || '=' || CASE e.value
-                             WHEN 'true' THEN 'yes' WHEN 'false' THEN 'no'
-                             ELSE trim(e.value, '"') END
-                         ELSE '→' || e.to_script END, '{_SEP}')
-                       OVER (PARTITION BY e.session_id ORDER BY e.seq
-                             ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
-                       AS path,
-                     row_number() OVER (PARTITION BY e.session_id ORDER BY e.seq) AS rn
-              FROM ev e
-              WHERE e.type IN ('answered', 'handoff', 'called') AND e.kept),
+                           WHEN 'true' THEN 'yes' WHEN 'false' THEN 'no'
+                           ELSE trim(e.value, '"') END
+                         ELSE '→' || e.to_script END AS step
+                FROM ev e
+                WHERE e.type IN ('answered', 'handoff', 'called') AND e.kept
+                ORDER BY e.session_id, e.rowid)
+              GROUP BY session_id),
             paths AS (
               SELECT s.outcome, s.code, coalesce(p.path, '') AS path, count(*) AS n
-              FROM scope s LEFT JOIN steps p ON p.session_id = s.id AND p.rn = 1
+              FROM scope s LEFT JOIN steps p ON p.session_id = s.id
               WHERE s.outcome != 'in_progress'
               GROUP BY s.outcome, s.code, path)
             SELECT outcome, code, path, n FROM (

@@ -50,29 +50,27 @@ def funnel(conn: sqlite3.Connection) -> dict[str, dict[str, dict[str, Any]]]:
 def time_spent(conn: sqlite3.Connection) -> dict[tuple[str, str], tuple[int, float, float]]:
     """``{(script, node): (n, median, p90)}`` of the time from each ``asked`` to the next
     event of its session, percentiles interpolated linearly between ranks (as
-    ``statistics.quantiles(method='inclusive')``). SQL ranks the times and returns only
-    the rows around the two ranks needed, so Python sees a few rows per node."""
-    rows = conn.execute(
-        """WITH t AS (
-             SELECT script, node, dt FROM (
-               SELECT e.script, e.node, e.type,
-                      lead(e.at) OVER (PARTITION BY e.session_id ORDER BY e.seq) - e.at AS dt
-               FROM ev e)
-             WHERE type = 'asked' AND dt IS NOT NULL),
-           r AS (
-             SELECT script, node, dt,
-                    row_number() OVER (PARTITION BY script, node ORDER BY dt) - 1 AS k,
-                    count(*) OVER (PARTITION BY script, node) AS n
-             FROM t)
-           SELECT script, node, n, k, dt FROM r
-           WHERE k BETWEEN CAST((n - 1) * 0.5 AS INTEGER) AND CAST((n - 1) * 0.5 AS INTEGER) + 1
-              OR k BETWEEN CAST((n - 1) * 0.9 AS INTEGER) AND CAST((n - 1) * 0.9 AS INTEGER) + 1
-        """)
-    ranked: dict[tuple[str, str], tuple[int, dict[int, float]]] = {}
-    for script, node, n, k, dt in rows:
-        ranked.setdefault((script, node), (n, {}))[1][k] = dt
-    return {key: (n, _quantile(values, n, 0.5), _quantile(values, n, 0.9))
-            for key, (n, values) in ranked.items()}
+    ``statistics.quantiles(method='inclusive')``). The times are written out sorted by
+    node and duration, so a node's k-th smallest sits at its first rowid + k: Python
+    fetches the few rows around each rank, never the whole list."""
+    conn.execute("DROP TABLE IF EXISTS temp.times")
+    conn.execute(
+        """CREATE TEMP TABLE times AS
+           SELECT e.script, e.node, nx.at - e.at AS dt
+           FROM ev e JOIN ev nx ON nx.rowid = e.rowid + 1 AND nx.session_id = e.session_id
+           WHERE e.type = 'asked' ORDER BY 1, 2, 3""")
+    out: dict[tuple[str, str], tuple[int, float, float]] = {}
+    groups = conn.execute("SELECT script, node, count(*), min(rowid) FROM times "
+                          "GROUP BY script, node").fetchall()
+    for script, node, n, first in groups:
+        ranks = {k for p in (0.5, 0.9) for k in (math.floor((n - 1) * p),
+                                                  math.floor((n - 1) * p) + 1) if k < n}
+        values = dict(conn.execute(
+            f"SELECT rowid - ?, dt FROM times WHERE rowid IN "
+            f"({','.join('?' * len(ranks))})", [first, *(first + k for k in ranks)]))
+        out[(script, node)] = (n, _quantile(values, n, 0.5), _quantile(values, n, 0.9))
+    conn.execute("DROP TABLE temp.times")
+    return out
 
 
 def _quantile(values: dict[int, float], n: int, p: float) -> float:

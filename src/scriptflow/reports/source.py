@@ -42,7 +42,10 @@ def connect(path: str | os.PathLike[str]) -> sqlite3.Connection:
         conn.close()
         raise StoreError(f"{file} is not a scriptflow session store: it has no "
                          f"{', '.join(gaps)}")
+    # The figures sort and group up to millions of rows in temporary tables: keep them in
+    # memory, and let the sorter use up to 256 MiB before it merges in passes.
     conn.execute("PRAGMA temp_store = MEMORY")
+    conn.execute("PRAGMA cache_size = -262144")
     return conn
 
 
@@ -51,9 +54,11 @@ def select_sessions(conn: sqlite3.Connection, options: ReportOptions) -> float:
 
     ``temp.scope``: the sessions the report covers, ``outcome`` being the session's
     result, ``abandoned`` (active and quiet for longer than the threshold) or
-    ``in_progress``. ``temp.ev``: their events, clustered by (session_id, seq) so that
-    windows over a session need no sort, with the JSON particulars the figures use
-    pulled out into columns and ``kept`` = 0 for events a later ``back()`` reverted.
+    ``in_progress``. ``temp.ev``: their events in (session_id, seq) order, so that
+    ``rowid + 1`` is the session's next event (when its session_id matches): the
+    figures join on that instead of window functions, which SQLite computes slowly.
+    The JSON particulars the figures use are pulled out into columns, and ``kept`` is
+    0 for events a later ``back()`` reverted.
     """
     as_of = options.as_of if options.as_of is not None else time.time()
     where: list[str] = ["1"]
@@ -90,14 +95,15 @@ def select_sessions(conn: sqlite3.Connection, options: ReportOptions) -> float:
         """CREATE TEMP TABLE ev (
              session_id TEXT, seq INTEGER, type TEXT, at REAL, script TEXT, node TEXT,
              fact TEXT, value TEXT, to_script TEXT, to_node TEXT, kind TEXT, source TEXT,
-             detail TEXT, actor TEXT, kept INTEGER, PRIMARY KEY (session_id, seq)) WITHOUT ROWID""")
+             detail TEXT, actor TEXT, kept INTEGER)""")
     conn.execute(
         """INSERT INTO ev
            SELECT e.session_id, e.seq, e.type, e.at, e.script, e.node, e.fact, e.value,
                   CASE WHEN e.type IN ('handoff', 'called', 'returned')
                        THEN json_extract(e.data, '$.to_script') END,
                   CASE WHEN e.type = 'returned' THEN json_extract(e.data, '$.to_node') END,
-                  CASE WHEN e.type = 'asked' THEN json_extract(e.data, '$.kind') END,
+                  CASE WHEN e.type = 'asked' AND instr(e.data, '"confirm"') THEN 'confirm'
+                  END,
                   CASE WHEN e.type = 'skipped' THEN json_extract(e.data, '$.source') END,
                   CASE WHEN e.type = 'note' THEN e.detail END,
                   CASE WHEN e.type = 'note' THEN e.actor END,

@@ -42,19 +42,16 @@ def asked_twice(conn: sqlite3.Connection, library: Library | None) -> dict[str, 
     Returns ``{count, checked, cases: [{session_id, script, node, fact, at}]}``."""
     rows = conn.execute(
         """WITH a AS (
-             SELECT e.session_id, e.seq, e.at, e.script, e.node, e.fact,
-                    lag(e.seq) OVER (PARTITION BY e.session_id, e.fact ORDER BY e.seq)
+             SELECT e.rowid AS here, e.session_id, e.at, e.script, e.node, e.fact,
+                    lag(e.rowid) OVER (PARTITION BY e.session_id, e.fact ORDER BY e.rowid)
                       AS prev
              FROM ev e
-             WHERE e.type = 'asked' AND e.fact IS NOT NULL
-               AND coalesce(e.kind, '') != 'confirm')
+             WHERE e.type = 'asked' AND e.fact IS NOT NULL AND e.kind IS NULL)
            SELECT a.session_id, a.script, a.node, a.fact, a.at,
-                  (SELECT max(x.at) FROM ev x WHERE x.session_id = a.session_id
-                     AND x.seq > a.prev AND x.seq < a.seq AND x.fact = a.fact
-                     AND x.type IN ('answered', 'confirmed')) AS learned
+                  (SELECT max(x.at) FROM ev x WHERE x.rowid > a.prev AND x.rowid < a.here
+                     AND x.fact = a.fact AND x.type IN ('answered', 'confirmed')) AS learned
            FROM a WHERE a.prev IS NOT NULL AND NOT EXISTS (
-             SELECT 1 FROM ev x WHERE x.session_id = a.session_id
-               AND x.seq > a.prev AND x.seq < a.seq
+             SELECT 1 FROM ev x WHERE x.rowid > a.prev AND x.rowid < a.here
                AND (x.type = 'undone' OR (x.type = 'invalidated' AND x.fact = a.fact)))
            ORDER BY a.at""").fetchall()
     cases = []
