@@ -217,16 +217,12 @@ class Session:
         fact does not allow and :class:`SessionError` when finished or when the scripts
         would loop; either way nothing changes, not even the events.
         """
-        if self._outcome is not None:
-            raise SessionError(f"the session is finished ({self._outcome.result} at "
-                               f"{self._outcome.script}:{self._outcome.node}); "
-                               "there is nothing to answer")
+        here = self._fast  # None when finished, confirming, tracing or invalidating
+        if here is None:
+            return self._answer_in_full(value, actor)
         who = actor or self.actor
         if who not in ACTORS:
             _check_actor(who)
-        here = self._fast
-        if here is None:
-            return self._answer_in_full(value, who)
         # The common step: record the answer, walk on over node plans, keep the events
         # (and the undo record) as compact tuples made into objects when read. Same
         # results as _answer_in_full, a fraction of the cost; the most common arrival (a
@@ -271,7 +267,10 @@ class Session:
             raise
         # what back() needs, as Undo(stack, mode, ((key, previous),), events) in short
         self._undos.append((self._stack, self._mode, key, previous, len(self._done) + mark))
-        self._stack, self._here, self._mode, self._outcome = stack, there, mode, outcome
+        self._stack = stack
+        self._here = there
+        self._mode = mode
+        self._outcome = outcome
         self._prompt = prompt
         self._fast = there.fast if mode != "confirm" else None
         if used:
@@ -296,8 +295,14 @@ class Session:
         self._raw.extend(events)
         return tuple(stack[:-1]), self._plans.node(stack[-1]), mode, outcome, used
 
-    def _answer_in_full(self, value: Any, who: str) -> Prompt | None:
-        """A confirmation, an action that invalidates facts, or a traced session."""
+    def _answer_in_full(self, value: Any, actor: str | None) -> Prompt | None:
+        """A finished session, a confirmation, an action that invalidates facts, or a
+        traced session."""
+        if self._outcome is not None:
+            raise SessionError(f"the session is finished ({self._outcome.result} at "
+                               f"{self._outcome.script}:{self._outcome.node}); "
+                               "there is nothing to answer")
+        who = _check_actor(actor or self.actor)
         lib, tracker = self._lib, self._tracker
         sid, nid = self._stack[-1]
         node = lib.scripts[sid].nodes[nid]
