@@ -76,6 +76,9 @@ def test_usage_errors(desk_store: StoreFile, tmp_path: Path) -> None:
     out = run_cli("report", "--store", desk_store.url, "--since", "last tuesday")
     assert out.returncode == 2
     assert "--since 'last tuesday' is not a date" in out.stderr
+    out = run_cli("report", "--store", desk_store.url, "--since", "2023-11-20",
+                  "--until", "2023-11-13")
+    assert out.returncode == 2 and "is not before --until" in out.stderr
     out = run_cli("report", "--store", desk_store.url, "--abandoned-after", "soon")
     assert out.returncode == 2 and "not a duration" in out.stderr
     out = run_cli("report", "--store", str(tmp_path / "missing.db"))

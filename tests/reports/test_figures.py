@@ -321,3 +321,34 @@ def test_no_answer_shares_of_masked_or_free_text_facts(desk_store: StoreFile) ->
     assert with_library == {"role"}  # account_id is sensitive: its values are masked
     bare = report(desk_store, with_library=False)["scripts"]["verify"]["answers"]
     assert {a["node"] for a in bare} == {"account", "role"}  # unknown without the library
+
+
+DECIDE = script("decide", facts={
+    "power": {"type": "boolean"}, "age": {"type": "number", "min": 0, "max": 50},
+}, nodes={
+    "power": {"type": "question", "prompt": "Power on?", "fact": "power",
+              "branches": {"yes": "age", "no": "off"}},
+    "age": {"type": "question", "prompt": "How old?", "fact": "age", "next": "route"},
+    "route": {"type": "decision", "routes": [{"when": "age >= 5", "goto": "old"},
+                                             {"goto": "young"}]},
+    "old": {"type": "outcome", "result": "referred", "code": "old"},
+    "young": {"type": "outcome", "result": "resolved", "code": "young"},
+    "off": {"type": "outcome", "result": "unresolved"},
+})
+
+
+def test_moves_past_a_decision_count_on_its_edges(make_lib: MakeLib, tmp_path: Path) -> None:
+    library = make_lib(DECIDE)
+    story = [("old1", {}, [(1, "yes"), (1, 9)], None), ("old2", {}, [(1, "yes"), (1, 7)], None),
+             ("young", {}, [(1, "yes"), (1, 2)], None), ("off", {}, [(1, "no")], None)]
+    play(library, tmp_path / "s.db", story, script="decide")
+    data = make_report(tmp_path / "s.db", ReportOptions(), library)["scripts"]["decide"]
+    # The events show age -> old and age -> young; the graph puts them on the decision.
+    assert {(t["from"], t["to"]): t["count"] for t in data["traffic"]} == {
+        ("power", "age"): 3, ("power", "off"): 1, ("age", "old"): 2, ("age", "young"): 1}
+    edges = {(e["from"], e["to"]): (e["count"], e["planned"]) for e in data["graph"]["edges"]}
+    assert edges == {("power", "age"): (3, True), ("power", "off"): (1, True),
+                     ("age", "route"): (3, True), ("route", "old"): (2, True),
+                     ("route", "young"): (1, True)}
+    layers = {n["id"]: n["layer"] for n in data["graph"]["nodes"]}
+    assert layers == {"power": 0, "age": 1, "off": 1, "route": 2, "old": 3, "young": 3}

@@ -51,6 +51,10 @@ def cmd_report(args: argparse.Namespace) -> int:
             notes=args.notes, top=max(args.top, 1))
     except ValueError as exc:
         return _fail(str(exc), 2)
+    if options.since is not None and options.until is not None and \
+            options.since >= options.until:
+        return _fail(f"--since {args.since} is not before --until {args.until}: no session "
+                     "can have started in between", 2)
     library = None
     if args.library:
         from ..library import load_library

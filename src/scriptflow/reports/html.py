@@ -159,8 +159,8 @@ def _script(sid: str, data: dict[str, Any], report: dict[str, Any]) -> str:
     graph = graph_chart(data["graph"])
     if graph:
         out.append("<h3>The script, with traffic on each step</h3>"
-                   '<p class="muted">Numbers are sessions that moved along the arrow; '
-                   "dashed arrows pass through a decision.</p>"
+                   '<p class="muted">Numbers are how often sessions moved along the '
+                   "arrow; thicker arrows carry more.</p>"
                    f'<div class="scroll">{graph}</div>')
     out.append(_paths(report, sid))
     out.append("</section>")

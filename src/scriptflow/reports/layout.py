@@ -4,6 +4,7 @@ funnel's row order and the columns of the drawn graph."""
 from __future__ import annotations
 
 from collections import deque
+from itertools import pairwise
 from typing import Any
 
 from ..format.model import Script
@@ -41,8 +42,8 @@ def script_graph(script: Script | None, seen: list[str],
                  traffic: list[dict[str, Any]]) -> dict[str, Any]:
     """What the HTML draws for one script: ``{nodes: [{id, type, layer, result}],
     edges: [{from, to, label, count, planned}]}``. With the script, every node and edge
-    it declares (``planned`` True) and the traffic on each; moves through a decision,
-    which leave no event, become unplanned edges of their own. Without it, the nodes
+    it declares (``planned`` True) and the traffic on each; a move past decisions
+    (which leave no event) counts on every edge of the way it must have taken. Without it, the nodes
     and moves the events show, layered from the nodes nothing leads to."""
     counts = {(t["from"], t["to"]): t["count"] for t in traffic}
     nodes: list[dict[str, Any]] = []
@@ -66,10 +67,38 @@ def script_graph(script: Script | None, seen: list[str],
         nodes = [{"id": n, "type": "node", "layer": depth[n], "result": None,
                   "target": None} for n in sorted(names, key=lambda n: (depth[n],
                                                                         names.index(n)))]
+    if script is not None:  # a move past decisions: count it on each edge it took
+        index = {(e["from"], e["to"]): e for e in edges}
+        for (a, b), n in list(counts.items()):
+            way = _through_decisions(script, a, b)
+            if way is not None:
+                for step in pairwise(way):
+                    index[step]["count"] += n
+                del counts[(a, b)]
     placed = {n["id"] for n in nodes}
     edges.extend({"from": a, "to": b, "label": "", "count": n, "planned": False}
                  for (a, b), n in counts.items() if a in placed and b in placed)
     return {"nodes": nodes, "edges": edges}
+
+
+def _through_decisions(script: Script, start: str, end: str) -> list[str] | None:
+    """The nodes from ``start`` to ``end`` when only decisions stand between them."""
+    came: dict[str, str] = {start: start}
+    queue = deque([start])
+    while queue:
+        here = queue.popleft()
+        for target, _label, _mark in script.nodes[here].targets():
+            if target in came or target not in script.nodes:
+                continue
+            came[target] = here
+            if target == end:
+                way = [end]
+                while way[-1] != start:
+                    way.append(came[way[-1]])
+                return way[::-1]
+            if script.nodes[target].type == "decision":
+                queue.append(target)
+    return None
 
 
 def _depths(names: list[str], moves: list[tuple[str, str]]) -> dict[str, int]:

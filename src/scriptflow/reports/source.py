@@ -61,6 +61,8 @@ def select_sessions(conn: sqlite3.Connection, options: ReportOptions) -> float:
     0 for events a later ``back()`` reverted.
     """
     as_of = options.as_of if options.as_of is not None else time.time()
+    if not conn.in_transaction:  # one snapshot while apps keep saving sessions
+        conn.execute("BEGIN")
     where: list[str] = ["1"]
     params: list[object] = []
     if options.since is not None:

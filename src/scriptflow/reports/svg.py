@@ -113,8 +113,8 @@ def share_bars(question: dict[str, Any], width: int = 560) -> str:
 
 def graph_chart(graph: dict[str, Any]) -> str:
     """The script's nodes in layers, left to right, with traffic written on each edge
-    and edges drawn thicker the more sessions took them. Dashed: moves through a
-    decision (no event marks the decision itself)."""
+    and edges drawn thicker the more sessions took them. Dashed: a move the script does
+    not declare (from a library that changed since, or without the library)."""
     nodes = graph["nodes"]
     if not nodes:
         return ""
