@@ -21,7 +21,7 @@ from scriptflow.engine import ManualClock
 from scriptflow.stores import Store, open_store
 from scriptflow.stores.redis import RedisStore
 
-from .conftest import Backend, RedisServer
+from .conftest import Backend, RedisServer, free_port
 from .save_worker import digest
 
 WORKER = Path(__file__).with_name("save_worker.py")
@@ -188,6 +188,15 @@ def test_redis_down_is_a_clear_error_then_recovers(tmp_path: Path, desk: Library
         store.close()
     finally:
         server.kill()
+
+
+def test_redis_errors_do_not_show_the_password() -> None:
+    store = RedisStore(f"redis://app:s3cret@127.0.0.1:{free_port()}/0", timeout=1)
+    with pytest.raises(StoreError) as caught:
+        store.list()
+    assert "s3cret" not in str(caught.value) and "s3cret" not in repr(store)
+    assert "redis://app:***@127.0.0.1:" in str(caught.value)
+    store.close()
 
 
 # -- what a user gets wrong ------------------------------------------------------------

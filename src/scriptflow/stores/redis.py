@@ -71,6 +71,19 @@ _FIELDS = ("version", "script", "current_script", "node", "status", "result", "c
 _BIG = 2000  # events in one save beyond which Lua's unpack() could overflow its stack
 
 
+def _without_password(url: str) -> str:
+    """``url`` with any password replaced by ``***``."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}{port}"))
+
+
 def _none(text: Any) -> str | None:
     return str(text) if text else None
 
@@ -80,7 +93,7 @@ class RedisStore(Store):
 
     def __init__(self, url: str = "redis://127.0.0.1:6379/0", *, clock: Clock | None = None,
                  prefix: str = "scriptflow:", timeout: float = 5.0) -> None:
-        super().__init__(url, clock)
+        super().__init__(_without_password(url), clock)  # url shows up in messages
         self.prefix = prefix
         # No silent retries: a write whose reply was lost must surface, not run twice.
         self._r = redis.Redis.from_url(url, decode_responses=True,
