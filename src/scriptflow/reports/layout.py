@@ -40,6 +40,8 @@ def walk_order(script: Script) -> list[str]:
 
 def script_graph(script: Script | None, seen: list[str],
                  traffic: list[dict[str, Any]]) -> dict[str, Any]:
+    # The way past decisions is the one `scriptflow graph --traffic` draws, too.
+    from ..cli.overlay import _between as between
     """What the HTML draws for one script: ``{nodes: [{id, type, layer, result}],
     edges: [{from, to, label, count, planned}]}``. With the script, every node and edge
     it declares (``planned`` True) and the traffic on each; a move past decisions
@@ -68,9 +70,10 @@ def script_graph(script: Script | None, seen: list[str],
                   "target": None} for n in sorted(names, key=lambda n: (depth[n],
                                                                         names.index(n)))]
     if script is not None:  # a move past decisions: count it on each edge it took
+        scripts = {script.id: script}
         index = {(e["from"], e["to"]): e for e in edges}
         for (a, b), n in list(counts.items()):
-            way = _through_decisions(script, a, b)
+            way = between(scripts, script.id, a, b)
             if way is not None:
                 for step in pairwise(way):
                     index[step]["count"] += n
@@ -79,26 +82,6 @@ def script_graph(script: Script | None, seen: list[str],
     edges.extend({"from": a, "to": b, "label": "", "count": n, "planned": False}
                  for (a, b), n in counts.items() if a in placed and b in placed)
     return {"nodes": nodes, "edges": edges}
-
-
-def _through_decisions(script: Script, start: str, end: str) -> list[str] | None:
-    """The nodes from ``start`` to ``end`` when only decisions stand between them."""
-    came: dict[str, str] = {start: start}
-    queue = deque([start])
-    while queue:
-        here = queue.popleft()
-        for target, _label, _mark in script.nodes[here].targets():
-            if target in came or target not in script.nodes:
-                continue
-            came[target] = here
-            if target == end:
-                way = [end]
-                while way[-1] != start:
-                    way.append(came[way[-1]])
-                return way[::-1]
-            if script.nodes[target].type == "decision":
-                queue.append(target)
-    return None
 
 
 def _depths(names: list[str], moves: list[tuple[str, str]]) -> dict[str, int]:
