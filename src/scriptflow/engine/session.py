@@ -21,7 +21,7 @@ from .clock import Clock, SystemClock
 from .events import Event
 from .flow import Frame, Outcome, Prompt, Step, Undo, advance, edge, fact_decl, leave, make_prompt
 from .plan import NodePlan, library_plan
-from .step import Record, answered, asked, leave_plan, materialise, walk
+from .step import Record, answered, leave_plan, materialise, undo_of, walk
 from .tracker import Known, Tracker, entries_of
 
 if TYPE_CHECKING:
@@ -45,8 +45,9 @@ class Session:
 
     # The hot path (answer) reads a handful of attributes per step: slots keep that cheap.
     __slots__ = ("__weakref__", "_clock", "_done", "_fast", "_here", "_known", "_lib",
-                 "_mode", "_now", "_outcome", "_plans", "_prompt", "_raw", "_stack", "_tracker",
-                 "_trail", "_undos", "_used", "actor", "id", "started_at", "version")
+                 "_mode", "_now", "_outcome", "_pending", "_plans", "_prompt", "_raw",
+                 "_stack", "_tracker", "_trail", "_undos", "_used", "actor", "id",
+                 "started_at", "version")
 
     def __init__(self, library: Library, *, session_id: str, actor: str, clock: Clock,
                  started_at: float, tracker: Tracker, stack: list[Frame], mode: str,
@@ -71,7 +72,8 @@ class Session:
         # read it through the events property, which makes them.
         self._done = events
         self._raw: list[Record] = []
-        # back()'s log: Undo records, or the same as plain tuples (see the undo property)
+        self._pending = 0  # how many events the records in _raw stand for
+        # back()'s log: Undo records, or answered records that hold one (see step.py)
         self._undos: list[Undo | tuple[Any, ...]] = list(undo)
         self._used = used
         self._trail = trail
@@ -157,6 +159,7 @@ class Session:
         again after a step rather than keeping the list across steps."""
         if self._raw:
             materialise(self._done, self._raw)
+            self._pending = 0
         return self._done
 
     _events = events  # the name serial.py and older code read it by
@@ -233,21 +236,29 @@ class Session:
         now = self._now()
         tracker, raw, key, ttl = self._tracker, self._raw, here.key, here.ttl
         mark = len(raw)
+        count = len(self._done) + self._pending
         previous = tracker.learn(key, (checked, who, here.sid, here.id, now,
                                        None if ttl is None else now + ttl))
-        raw.append((answered, now, here, who, checked))
         stack = self._stack
         prompt: Prompt | None
+        record: tuple[Any, ...]
         try:
             goto = here.goto
             arrive = here.next if goto is None else goto.get(checked)
             if arrive is None:
                 arrive = leave_plan(here, checked, tracker, now)
             if arrive.asks and len(stack) == 1 and arrive.key not in self._known:
-                raw.append((asked, now, arrive))
+                # one record: the answer, the next question asked, and the undo record
+                record = (answered, now, here, who, checked, arrive, stack, self._mode,
+                          previous, count)
+                raw.append(record)
                 prompt = arrive.prompt or self._prompt_at(arrive, arrive.kind)
                 there, mode, outcome, used, stack = arrive, arrive.kind, None, None, arrive.alone
+                added = 2
             else:  # skips, decisions, handoffs, calls: the walk
+                record = (answered, now, here, who, checked, None, stack, self._mode,
+                          previous, count)
+                raw.append(record)
                 below = stack[:-1]
                 found = walk(self._plans, tracker, below, arrive, now, raw)
                 if found is None:  # something unusual: the general walk handles it
@@ -261,12 +272,13 @@ class Session:
                     prompt = self._prompt_at(there, mode)
                 else:
                     prompt = there.prompt
+                added = len(raw) - mark
         except BaseException:
             tracker.restore(key, previous)
             del raw[mark:]
             raise
-        # what back() needs, as Undo(stack, mode, ((key, previous),), events) in short
-        self._undos.append((self._stack, self._mode, key, previous, len(self._done) + mark))
+        self._pending += added
+        self._undos.append(record)
         self._stack = stack
         self._here = there
         self._mode = mode
@@ -365,8 +377,9 @@ class Session:
                 tracker.restore(fact_key, old)
             raise
         self._undos.append(Undo(self._stack, self._mode, tuple(previous.items()),
-                                len(self._done) + len(self._raw)))
+                                len(self._done) + self._pending))
         self._raw.extend(events)
+        self._pending += len(events)
         self._stack, self._here = tuple(stack), there
         self._mode, self._outcome, self._prompt = mode, outcome, prompt
         self._moved()
@@ -394,8 +407,7 @@ class Session:
         undos = self._undos
         for index, record in enumerate(undos):
             if type(record) is tuple:
-                stack, mode, key, previous, events = record
-                undos[index] = Undo(stack, mode, ((key, previous),), events)
+                undos[index] = undo_of(record)
         return undos  # type: ignore[return-value]  # every item is an Undo now
 
     def _prompt_here(self) -> Prompt:

@@ -24,6 +24,7 @@ from .flow import (
     MAX_CALL_DEPTH,
     Frame,
     Outcome,
+    Undo,
     after_call,
     first_route,
     leave,
@@ -38,51 +39,62 @@ if TYPE_CHECKING:
 
 WALK_LIMIT = 1000  # nodes passed in one walk before handing over to advance()
 
-# A transcript entry not made yet: (maker, time, plan, …); or an Event made already.
+# A transcript entry not made yet: a tuple (maker, time, plan, …) whose maker appends
+# the event(s) it stands for to a list; or an Event made already.
 Record = Event | tuple[Any, ...]
 Walked = tuple[tuple[Frame, ...], "NodePlan", str, Outcome | None, dict[str, str] | None]
 
 
-def answered(record: tuple[Any, ...]) -> Event:
-    """``(answered, now, plan, actor, value)``: the answer to a question or action."""
-    _, now, plan, actor, value = record
-    return Event("answered", now, actor, plan.frame[0], plan.id, plan.key,
-                 logged(plan.decl, value), "", {"kind": plan.kind})
+def answered(record: tuple[Any, ...], out: list[Event]) -> None:
+    """``(answered, now, plan, actor, value, then_asked, stack, mode, previous, count)``:
+    the answer to a question or action, then (unless ``then_asked`` is None) the question
+    it led to, asked. The same tuple is the step's undo record: the stack, prompt mode and
+    earlier entry of the fact before the answer, and how many events there were."""
+    now, plan, actor, value, then_asked = record[1:6]
+    out.append(Event("answered", now, actor, plan.sid, plan.id, plan.key,
+                     logged(plan.decl, value), "", {"kind": plan.kind}))
+    if then_asked is not None:
+        asked((asked, now, then_asked), out)
 
 
-def asked(record: tuple[Any, ...]) -> Event:
+def undo_of(record: tuple[Any, ...]) -> Undo:
+    """The :class:`Undo` an ``answered`` record holds."""
+    return Undo(record[6], record[7], ((record[2].key, record[8]),), record[9])
+
+
+def asked(record: tuple[Any, ...], out: list[Event]) -> None:
     """``(asked, now, plan)``: the node's question or action is shown."""
     _, now, plan = record
-    return Event("asked", now, "system", plan.frame[0], plan.id, plan.key, None, "",
-                 {"kind": plan.kind})
+    out.append(Event("asked", now, "system", plan.sid, plan.id, plan.key, None, "",
+                     {"kind": plan.kind}))
 
 
-def asked_to_confirm(record: tuple[Any, ...]) -> Event:
+def asked_to_confirm(record: tuple[Any, ...], out: list[Event]) -> None:
     """``(asked_to_confirm, now, plan, entry)``: "Earlier: …. Still true?" is shown."""
     _, now, plan, entry = record
-    return Event("asked", now, "system", plan.frame[0], plan.id, plan.key,
-                 logged(plan.decl, entry[0]), "", {"kind": "confirm"})
+    out.append(Event("asked", now, "system", plan.sid, plan.id, plan.key,
+                     logged(plan.decl, entry[0]), "", {"kind": "confirm"}))
 
 
-def skipped(record: tuple[Any, ...]) -> Event:
+def skipped(record: tuple[Any, ...], out: list[Event]) -> None:
     """``(skipped, now, plan, entry)``: the node is passed, its fact being known."""
     _, now, plan, fields = record
     entry = Known._make(fields)
     decl = plan.decl
-    return Event("skipped", now, "system", plan.frame[0], plan.id, plan.key,
-                 logged(decl, entry.value),
-                 f"known: {shown(decl, entry.value)} ({provenance(entry)})",
-                 {"source": entry.source, "script": entry.script, "node": entry.node,
-                  "learned_at": entry.learned_at})
+    out.append(Event("skipped", now, "system", plan.sid, plan.id, plan.key,
+                     logged(decl, entry.value),
+                     f"known: {shown(decl, entry.value)} ({provenance(entry)})",
+                     {"source": entry.source, "script": entry.script, "node": entry.node,
+                      "learned_at": entry.learned_at}))
 
 
 def materialise(done: list[Event], pending: list[Record]) -> None:
     """Move the records of ``pending`` onto ``done`` as events, in order."""
-    make: Callable[[tuple[Any, ...]], Event]
+    make: Callable[[tuple[Any, ...], list[Event]], None]
     for record in pending:
         if type(record) is tuple:
             make = record[0]
-            done.append(make(record))
+            make(record, done)
         else:
             assert isinstance(record, Event)
             done.append(record)
