@@ -355,3 +355,21 @@ def test_any_walk_round_trips(store: Store, desk: Library, moves: list[str],
             assert session.to_dict() == saved
     store.save(session)
     assert store.load(desk, session.id, clock=clock).to_dict() == session.to_dict()
+
+
+def test_a_removed_script_strands_its_sessions(store: Store, tmp_path: Path,
+                                              clock: ManualClock) -> None:
+    lib = load_library(write_library(tmp_path / "v1", *helpdesk()))
+    in_wifi = store.start(lib, "wifi", clock=clock)
+    in_wifi.answer("all_green")                 # waits at wifi:scope
+    store.save(in_wifi)
+    in_net = begin(store, lib, clock)
+    net, _wifi, verify = helpdesk()
+    net["nodes"]["to-wifi"] = {"type": "outcome", "result": "referred", "code": "wifi"}
+    without_wifi = load_library(write_library(tmp_path / "v2", net, verify))
+    found = stranded(store, without_wifi)
+    assert [(s.id, s.script, s.node, s.reason) for s in found] == [
+        (in_wifi.id, "wifi", "scope", "script 'wifi' is no longer in the library")]
+    with pytest.raises(ResumeError, match="no longer in the library"):
+        store.load(without_wifi, in_wifi.id)
+    assert store.load(without_wifi, in_net.id, clock=clock).node == "outage"
