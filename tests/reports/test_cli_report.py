@@ -86,3 +86,5 @@ def test_usage_errors(desk_store: StoreFile, tmp_path: Path) -> None:
     out = run_cli("report", "--store", desk_store.url, "--library", str(tmp_path / "lib"),
                   "--script", "wfi")
     assert out.returncode == 2 and "no script 'wfi'" in out.stderr and "wifi" in out.stderr
+    out = run_cli("report", "--store", "foo://bar")
+    assert out.returncode == 1 and "unknown store scheme 'foo'" in out.stderr

@@ -73,6 +73,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         text = render(make_report(args.store, options, library), args.format)
     except StoreError as exc:
         return _fail(str(exc), 1)
+    except ImportError as exc:  # a redis:// store without the redis extra: the hint says how
+        return _fail(str(exc), 1)
     if args.output:
         try:
             with open(args.output, "w", encoding="utf-8") as handle:
