@@ -12,6 +12,7 @@ from __future__ import annotations
 import gc
 import math
 import re
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -113,6 +114,7 @@ _NULLS = frozenset({"", "~", "null", "Null", "NULL"})
 _TRUES = frozenset({"true", "True", "TRUE"})
 _FALSES = frozenset({"false", "False", "FALSE"})
 
+_INTERN_UP_TO = 40
 IGNORE_RE = re.compile(r"#\s*scriptflow:\s*ignore\[([A-Za-z0-9_,\s-]+)\]")
 
 
@@ -177,7 +179,10 @@ class _Walker:
         if isinstance(node, yaml.ScalarNode):
             value: str = node.value
             if tag == _PLAIN:
-                return resolve_plain(value)
+                resolved = resolve_plain(value)
+                # Ids and fact names recur across nodes and files: share one copy.
+                return sys.intern(resolved) if type(resolved) is str and len(
+                    resolved) <= _INTERN_UP_TO else resolved
             return _explicit_scalar(kind, value, node.style) if kind != "str" else value
         ident = id(node)
         if ident in self.active:
@@ -205,7 +210,7 @@ class _Walker:
                              hint="remove the tag")
                 continue
             # Keys are names: keep the text as written (`true:` stays "true").
-            key = key_node.value
+            key = sys.intern(key_node.value)
             if key_node.value == "<<" and key_node.tag == _PLAIN:
                 self.problem("SF101", key_node, "merge keys ('<<') are not part of YAML 1.2 "
                              "and are not supported", hint="write the keys out")
