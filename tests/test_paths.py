@@ -292,3 +292,40 @@ def test_cli_broken_library_exits_1(write_files: WriteFiles) -> None:
     result = run_cli("paths", "bad", "--library", str(folder))
     assert result.returncode == 1
     assert "scriptflow:" in result.stderr
+
+
+def test_a_script_may_call_itself_but_recursion_is_cut(write_files: WriteFiles) -> None:
+    folder = write_files({"self.yaml": """\
+        scriptflow: 1
+        id: self
+        start: again
+        facts:
+          fine:
+            type: boolean
+        nodes:
+          again:
+            type: call
+            script: self
+            node: ask
+            next: done
+          ask:
+            type: question
+            prompt: Fine?
+            fact: fine
+            branches:
+              yes: done
+              no: deeper
+          deeper:
+            type: call
+            script: self
+            next: done
+          done:
+            type: outcome
+            result: resolved
+    """})
+    found = enumerate_paths(load_library(folder), "self")
+    # again calls ask: yes returns, then done; no -> deeper calls self from the start,
+    # where `again` is a call already running below: cut.
+    assert [[s.kind for s in p.steps] for p in found.paths] == [
+        ["call", "question", "return", "outcome"]]
+    assert found.loops_cut == 1

@@ -8,7 +8,7 @@ its options until a route reads it, and then the path splits by what the route d
 Number and text answers are open; a route reading one is tried with a few values on
 each side of every literal it is compared with, so each route that can fire does.
 
-A path never passes the same position (the whole call stack) twice, nor calls a script
+A path never passes the same position (the whole call stack) twice, nor makes a call
 that is already running below it: such a loop is cut there and counted. Time does not
 pass on a path, so nothing goes stale (ttl is not modelled). A confirmation forks: "yes"
 keeps the value, "no" asks afresh. Pure functions over a loaded library: nothing here
@@ -312,8 +312,8 @@ class _Walker:
             detail = f"{target.id}:{entry[1]}"
             if node.type == "handoff":
                 yield Step(sid, nid, "handoff", None, detail), (*base, entry), state
-            elif any(frame[0] == target.id for frame in stack):
-                self.result.loops_cut += 1  # a script calling itself: recursion is a loop
+            elif (sid, nid) in stack[:-1]:
+                self.result.loops_cut += 1  # this call is already running below: recursion
             else:
                 yield Step(sid, nid, "call", None, detail), (*stack, entry), state
         elif node.type == "outcome":
