@@ -20,6 +20,7 @@ from scriptflow import ConflictError, Library, StoreError, load_library
 from scriptflow.engine import ManualClock
 from scriptflow.stores import Store, open_store
 from scriptflow.stores.redis import RedisStore
+from scriptflow.stores.sqlite import SQLiteStore
 
 from .conftest import Backend, RedisServer, free_port
 from .save_worker import digest
@@ -230,3 +231,14 @@ def test_a_file_that_is_not_a_database(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match=r"notes\.db.*file is not a database"):
         open_store(f"sqlite:///{path}")
     assert path.read_text().startswith("these are not sessions")  # left as it was
+
+
+def test_sqlite_url_options(tmp_path: Path) -> None:
+    with open_store(f"sqlite:///{tmp_path / 'a.db'}?synchronous=full") as store:
+        assert isinstance(store, SQLiteStore)
+        assert store._db.execute("PRAGMA synchronous").fetchone() == (2,)  # FULL
+        assert store._db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    with open_store(f"sqlite:///{tmp_path / 'b.db'}") as store:
+        assert store._db.execute("PRAGMA synchronous").fetchone() == (1,)  # type: ignore[attr-defined]
+    with pytest.raises(ValueError, match="synchronous must be one of"):
+        open_store(f"sqlite:///{tmp_path / 'c.db'}?synchronous=sometimes")
