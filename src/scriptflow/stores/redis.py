@@ -13,7 +13,9 @@ A save is one Lua script (check version and event count, write head, append even
 index) — atomic and one round trip. A save with a customer merges trackers in Python,
 so it runs as WATCH/MULTI/EXEC instead and retries only when the customer changed.
 While Redis is down every call raises :class:`StoreError` naming the URL; the client
-reconnects by itself once Redis is back.
+reconnects by itself once Redis is back. What survives a restart of Redis itself is
+Redis's persistence setting: run it with ``appendonly yes`` (``appendfsync always`` to
+lose nothing a save returned for; ``everysec`` risks the last second).
 """
 
 from __future__ import annotations
