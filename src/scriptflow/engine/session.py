@@ -22,7 +22,7 @@ from .events import Event
 from .flow import Frame, Outcome, Prompt, Step, Undo, advance, edge, fact_decl, leave, make_prompt
 from .plan import NodePlan, library_plan
 from .step import Record, answered, leave_plan, materialise, undo_of, walk
-from .tracker import Known, Tracker, entries_of
+from .tracker import Known, Tracker, entries_of, values_of
 
 if TYPE_CHECKING:
     from ..library import Library
@@ -44,10 +44,10 @@ class Session:
     """
 
     # The hot path (answer) reads a handful of attributes per step: slots keep that cheap.
-    __slots__ = ("__weakref__", "_clock", "_done", "_fast", "_here", "_known", "_lib",
-                 "_mode", "_now", "_outcome", "_pending", "_plans", "_prompt", "_raw",
-                 "_stack", "_tracker", "_trail", "_undos", "_used", "actor", "id",
-                 "started_at", "version")
+    __slots__ = ("__weakref__", "_clock", "_done", "_fast", "_fresh_values", "_here", "_known",
+                 "_lib", "_mode", "_now", "_outcome", "_pending", "_plans", "_prompt", "_raw",
+                 "_stack", "_tracker", "_trail", "_undos", "_used", "actor", "id", "started_at",
+                 "version")
 
     def __init__(self, library: Library, *, session_id: str, actor: str, clock: Clock,
                  started_at: float, tracker: Tracker, stack: list[Frame], mode: str,
@@ -64,7 +64,8 @@ class Session:
         self._now = clock.now
         self.started_at = started_at
         self._tracker = tracker
-        self._known = entries_of(tracker)  # for one quick look-up per step
+        self._known = entries_of(tracker)  # the hot path reads and sets these directly
+        self._fresh_values = values_of(tracker)
         self._stack: tuple[Frame, ...] = tuple(stack)  # never changed: replaced on a step
         self._mode = mode
         self._outcome = outcome
@@ -237,8 +238,13 @@ class Session:
         tracker, raw, key, ttl = self._tracker, self._raw, here.key, here.ttl
         mark = len(raw)
         count = len(self._done) + self._pending
-        previous = tracker.learn(key, (checked, who, here.sid, here.id, now,
-                                       None if ttl is None else now + ttl))
+        known = self._known
+        previous = known.get(key)  # a Known, or a plain tuple of its fields
+        if ttl is None:  # as tracker.learn does it, without the call
+            known[key] = (checked, who, here.sid, here.id, now, None)
+            self._fresh_values[key] = checked
+        else:
+            tracker.learn(key, (checked, who, here.sid, here.id, now, now + ttl))
         stack = self._stack
         prompt: Prompt | None
         record: tuple[Any, ...]

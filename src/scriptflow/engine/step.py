@@ -59,7 +59,10 @@ def answered(record: tuple[Any, ...], out: list[Event]) -> None:
 
 def undo_of(record: tuple[Any, ...]) -> Undo:
     """The :class:`Undo` an ``answered`` record holds."""
-    return Undo(record[6], record[7], ((record[2].key, record[8]),), record[9])
+    previous = record[8]
+    if previous is not None and type(previous) is not Known:
+        previous = Known._make(previous)
+    return Undo(record[6], record[7], ((record[2].key, previous),), record[9])
 
 
 def asked(record: tuple[Any, ...], out: list[Event]) -> None:

@@ -110,8 +110,11 @@ class Tracker:
         fresh = {k: e for k, e in self._entries.items() if e[5] is None or now < e[5]}
         values = {k: e[0] for k, e in fresh.items()}
         if now >= self._fresh_from:  # time moved on: the mirror serves from now on
-            self._values, self._fresh_from = values, now
-            self._next_stale = _soonest(fresh.values())
+            mirror = self._values  # updated in place: the engine holds on to it
+            mirror.clear()
+            mirror.update(values)
+            self._fresh_from, self._next_stale = now, _soonest(fresh.values())
+            return mirror
         return values
 
     def __contains__(self, key: object) -> bool:
@@ -168,12 +171,12 @@ class Tracker:
         self._values.pop(key, None)
         return entry if type(entry) is Known else _new(Known, entry)
 
-    def restore(self, key: str, entry: Known | None) -> None:
+    def restore(self, key: str, entry: Entry | None) -> None:
         """Put back what :meth:`get` returned earlier (``None``: forget)."""
         if entry is None:
             self.forget(key)
         else:
-            self.set(key, entry)
+            self.learn(key, entry)
 
     def copy(self) -> Tracker:
         """An independent tracker with the same entries (entries are immutable)."""
@@ -211,9 +214,15 @@ class Tracker:
 
 def entries_of(tracker: Tracker) -> dict[str, Entry]:
     """The tracker's own ``{key: entry}`` (not a copy; entries are Known or plain tuples
-    of the same fields), for the engine's hot path to read without a method call. Read
-    only: change a tracker through its methods."""
+    of the same fields), for the engine's hot path to read without a method call."""
     return tracker._entries
+
+
+def values_of(tracker: Tracker) -> dict[str, Value]:
+    """The tracker's own mirror of fresh values (always the same dict). The engine's hot
+    path records a fact without a ttl as :meth:`Tracker.learn` does, by setting it in
+    both dicts; nothing else may change them."""
+    return tracker._values
 
 
 _new = tuple.__new__  # a NamedTuple made without its keyword-handling __new__
