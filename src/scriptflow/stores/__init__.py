@@ -6,24 +6,41 @@
 URLs: ``memory://``; ``sqlite:///relative/path.db`` or ``sqlite:////absolute/path.db``
 (three slashes then the path, as SQLAlchemy writes them; ``?synchronous=full`` to fsync
 every save); ``redis://host:port/db`` (``pip install 'scriptflow[redis]'``).
+
+Only the URL helpers are imported with this package (the CLI builds its help from
+them); the stores and the engine they need load on first use.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .base import SCHEMES, SessionInfo, SessionNotFoundError, Store, parse_url
-from .check import Stranded, stranded
-from .export import export_jsonl, export_sqlite
+from .urls import DEFAULT_URL, SCHEMES, StoreURL, parse_url
 
 if TYPE_CHECKING:
     from ..engine.clock import Clock
-
-DEFAULT_URL = "sqlite:///scriptflow-sessions.db"
+    from .base import SessionInfo, SessionNotFoundError, Store
+    from .check import Stranded, stranded
+    from .export import export_jsonl, export_sqlite
 
 __all__ = ["DEFAULT_URL", "SCHEMES", "SessionInfo", "SessionNotFoundError", "Store",
-           "Stranded", "export_jsonl", "export_sqlite", "open_store", "parse_url",
-           "stranded"]
+           "StoreURL", "Stranded", "export_jsonl", "export_sqlite", "open_store",
+           "parse_url", "stranded"]
+
+_WHERE = {"SessionInfo": "base", "SessionNotFoundError": "base", "Store": "base",
+          "Stranded": "check", "stranded": "check", "export_jsonl": "export",
+          "export_sqlite": "export"}
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _WHERE.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'scriptflow.stores' has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(f".{module_name}", __name__), name)
+    globals()[name] = value
+    return value
 
 
 def open_store(url: str, *, clock: Clock | None = None, **options: Any) -> Store:
