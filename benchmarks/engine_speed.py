@@ -250,8 +250,9 @@ def scriptflow_steps(lib: Library, questions: int, every: int, batch: int,
                     lambda: clock.advance(age))
 
 
-def floor_steps(questions: int, every: int, batch: int) -> Callable[[], tuple[float, int]]:
-    nodes, facts = floor_nodes(questions), intake(questions, every)
+def floor_steps(questions: int, every: int, batch: int, extra: dict[str, Any] | None = None
+                ) -> Callable[[], tuple[float, int]]:
+    nodes, facts = floor_nodes(questions), {**intake(questions, every), **(extra or {})}
     return stepping(lambda: DictWalk(nodes, "q0", facts).answer,
                     len(asked_states(questions, every)) - 1, batch, ("red",))
 
@@ -342,18 +343,25 @@ def main() -> None:
     rows = []
     for size in sizes:
         sized = lib if size == sizes[0] else make_library(size, q, args.facts)
-        plain, skips = timed(scriptflow_steps(sized, q, 1, batch),
-                             scriptflow_steps(sized, q, 3, batch), repeat=rep)
-        rows.append([f"{size + 2} scripts", "0 + chain", us(plain), us(skips)])
+        plain, skips, floor1, floor3 = timed(
+            scriptflow_steps(sized, q, 1, batch), scriptflow_steps(sized, q, 3, batch),
+            floor_steps(q, 1, batch), floor_steps(q, 3, batch), repeat=rep)
+        rows.append([f"{size + 2} scripts", "0 + chain", us(plain), us(skips), us(floor1),
+                     us(floor3)])
         del sized
+    # The floor holds the same facts: a bigger working set costs any engine something.
     profile = {f"p{i}": f"value {i}" for i in range(args.facts)}
     for age in (0.0, 120.0):  # the profile's odd facts have a ttl of 1m
-        plain, skips = timed(scriptflow_steps(lib, q, 1, batch, profile, age),
-                             scriptflow_steps(lib, q, 3, batch, profile, age), repeat=rep)
+        plain, skips, floor1, floor3 = timed(
+            scriptflow_steps(lib, q, 1, batch, profile, age),
+            scriptflow_steps(lib, q, 3, batch, profile, age),
+            floor_steps(q, 1, batch, profile), floor_steps(q, 3, batch, profile), repeat=rep)
         label = f"{args.facts} + chain" + (", half stale" if age else "")
-        rows.append([f"{sizes[0] + 2} scripts", label, us(plain), us(skips)])
+        rows.append([f"{sizes[0] + 2} scripts", label, us(plain), us(skips), us(floor1),
+                     us(floor3)])
     table("Step cost as the library and the tracker grow (must stay flat)",
-          ["library", "tracker facts", "answer → next", "answer + 2 skips"], rows)
+          ["library", "tracker facts", "answer → next", "answer + 2 skips", "floor → next",
+           "floor + 2 skips"], rows)
     print(f"\nCPU time (process_time); machine: {os.cpu_count()} cores, "
           f"{platform.processor() or platform.machine()}, "
           f"Python {sys.version.split()[0]}; chain of {q} questions; medians of {rep} samples "
