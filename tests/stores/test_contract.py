@@ -373,3 +373,19 @@ def test_a_removed_script_strands_its_sessions(store: Store, tmp_path: Path,
     with pytest.raises(ResumeError, match="no longer in the library"):
         store.load(without_wifi, in_wifi.id)
     assert store.load(without_wifi, in_net.id, clock=clock).node == "outage"
+
+
+def test_odd_text_round_trips(store: Store, desk: Library, clock: ManualClock) -> None:
+    """Newlines, NULs and non-ASCII in notes and customer keys survive every store."""
+    text = "first line\nsecond line — «quoted» \x00 end"
+    for customer in (None, "acct\x00ß\n7"):
+        session = store.start(desk, "net", clock=clock, customer=customer)
+        session.note(text)
+        store.save(session)
+        session.answer(False)
+        store.save(session)
+        loaded = store.load(desk, session.id, clock=clock)
+        assert same(loaded, session)
+        assert loaded.events[1].type == "note" and loaded.events[1].detail == text
+        assert store.info(session.id).customer == customer
+    assert store.customer_tracker("acct\x00ß\n7") is not None
