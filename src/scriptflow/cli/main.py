@@ -144,8 +144,8 @@ def build_parser(modules: Sequence[str] | None = None) -> argparse.ArgumentParse
                       help="keep the cache here (default: $SCRIPTFLOW_CACHE_DIR or "
                            ".scriptflow-cache in the current folder)")
     lint.add_argument("--jobs", type=int, metavar="N",
-                      help="parse with at most N processes (default: one per idle "
-                           "core, when there are enough files to pay for them)")
+                      help="parse with N worker processes when there are enough files "
+                           "(0: one per idle core; default 1: no workers)")
     lint.set_defaults(func=cmd_lint)
 
     schema = sub.add_parser("schema", help="print the JSON Schema of a script file")
