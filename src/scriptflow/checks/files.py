@@ -110,10 +110,10 @@ def check_files(paths: Sequence[str], raws: Sequence[bytes], keys: Sequence[str]
                 cache: Cache | None = None, jobs: int | None = None) -> list[FileResult]:
     """The result of each file, from the cache or parsed (on every core when it pays).
 
-    ``jobs``: worker processes to parse with (``None`` or ``1``: none, ``0``: one per
-    idle core). Not on by default: on the 2-core project machine, shared with other
-    work, two workers parsed 1,000 files no faster than one process
-    (benchmarks/lint_speed.py); forking and shipping results back cost ~15% more CPU.
+    ``jobs``: worker processes to parse with (``None`` or ``0``: one per idle core,
+    ``1``: none). On the 2-core project machine two workers parse 1,000 files 32%
+    faster when both cores are free, and no faster (for ~15% more CPU) when other work
+    holds one: hence "idle" (benchmarks/lint_speed.py).
     """
     results: list[FileResult | None] = [None] * len(paths)
     if cache is not None:
@@ -148,7 +148,7 @@ def _free_cores() -> int:
 def _parse_all(todo: list[tuple[str, bytes]], jobs: int | None, keep_blobs: bool
                ) -> list[tuple[FileResult, bytes | None]]:
     """Parse ``todo``; blobs (the pickled results) are kept only for the cache."""
-    workers = min(_free_cores() if jobs == 0 else jobs or 1, len(todo))
+    workers = min(jobs or _free_cores(), len(todo))
     if workers < 2 or len(todo) < PARALLEL_MIN_FILES:
         return [_parse_here(job, keep_blobs) for job in todo]
     import multiprocessing

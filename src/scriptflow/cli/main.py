@@ -145,7 +145,7 @@ def build_parser(modules: Sequence[str] | None = None) -> argparse.ArgumentParse
                            ".scriptflow-cache in the current folder)")
     lint.add_argument("--jobs", type=int, metavar="N",
                       help="parse with N worker processes when there are enough files "
-                           "(0: one per idle core; default 1: no workers)")
+                           "(default: one per idle core; 1: no workers)")
     lint.set_defaults(func=cmd_lint)
 
     schema = sub.add_parser("schema", help="print the JSON Schema of a script file")
