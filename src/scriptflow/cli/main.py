@@ -10,15 +10,48 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..library import Library
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
 Command = Callable[[argparse.Namespace], int]
 
 
-def _fail(message: str, code: int = EXIT_USAGE) -> int:
+def fail(message: str, code: int = EXIT_USAGE) -> int:
+    """Say what went wrong on stderr; returns the exit status ``code``."""
     sys.stderr.write(f"scriptflow: {message}\n")
     return code
+
+
+class CommandFailed(Exception):
+    """Ends a command: :func:`main` prints the message and exits with ``status``."""
+
+    def __init__(self, message: str, status: int = EXIT_USAGE) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def open_library(paths: Sequence[str], script: str | None = None) -> Library:
+    """``load_library`` for a command, and the ``script`` it needs checked to be there.
+
+    A missing path or an unknown script is a usage error (exit 2); a library with
+    errors exits 1. Raises :class:`CommandFailed` saying which.
+    """
+    from ..errors import LibraryError
+    from ..library import load_library
+
+    try:
+        library = load_library(*paths)
+    except FileNotFoundError as exc:
+        raise CommandFailed(str(exc)) from None
+    except LibraryError as exc:
+        raise CommandFailed(str(exc), EXIT_PROBLEMS) from None
+    if script is not None and script not in library:
+        raise CommandFailed(library_missing(library, script))
+    return library
 
 
 def cmd_lint(args: argparse.Namespace) -> int:
@@ -45,9 +78,9 @@ def cmd_lint(args: argparse.Namespace) -> int:
         report, ctx = lint_files(files, config, cache=cache, jobs=args.jobs,
                                  need_scripts=False)
     except (MissingPathError, ConfigError) as exc:
-        return _fail(str(exc))
+        return fail(str(exc))
     except OSError as exc:
-        return _fail(f"cannot read {exc.filename}: {exc.strerror}")
+        return fail(f"cannot read {exc.filename}: {exc.strerror}")
     REPORTERS[args.format](report, ctx.documents, sys.stdout)
     if report.errors or (args.strict and report.problems):
         return EXIT_PROBLEMS
@@ -70,7 +103,7 @@ def cmd_rule(args: argparse.Namespace) -> int:
         return EXIT_OK
     code = NAMES.get(args.code, args.code.upper())
     if code not in CODES:
-        return _fail(f"no rule {args.code!r}; `scriptflow rule` lists them all")
+        return fail(f"no rule {args.code!r}; `scriptflow rule` lists them all")
     info = CODES[code]
     sys.stdout.write(f"{info.code} {info.name} (default: {info.severity})\n\n"
                      f"{info.summary[0].upper()}{info.summary[1:]}.\n\n{info.explanation}\n\n"
@@ -80,28 +113,17 @@ def cmd_rule(args: argparse.Namespace) -> int:
 
 
 def cmd_graph(args: argparse.Namespace) -> int:
-    from ..errors import LibraryError
-    from ..library import load_library
     from .draw import DRAWERS
 
-    try:
-        library = load_library(*args.paths)
-    except FileNotFoundError as exc:
-        return _fail(str(exc))
-    except LibraryError as exc:
-        return _fail(str(exc), EXIT_PROBLEMS)
-    if args.script:
-        if args.script not in library:
-            return _fail(str(library_missing(library, args.script)))
-        scripts = [library[args.script]]
-    else:
-        scripts = [library[s] for s in sorted(library)]
+    library = open_library(args.paths, args.script)
+    chosen = [args.script] if args.script else sorted(library)
+    scripts = [library[s] for s in chosen]
     from .pictures import PictureError, render_graph
 
     try:
         text = render_graph(args, library, scripts, DRAWERS)
     except PictureError as exc:
-        return _fail(str(exc), exc.code)
+        return fail(str(exc), exc.code)
     if args.output:
         with open(args.output, "w", encoding="utf-8") as handle:
             handle.write(text)
@@ -191,6 +213,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         result: int = args.func(args)
+    except CommandFailed as exc:
+        return fail(str(exc), exc.status)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

@@ -39,8 +39,10 @@ def register(sub: Any) -> None:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """Run ``scriptflow report``; 0 on success, 1 for an unreadable store, 2 for usage."""
-    from ..errors import LibraryError, StoreError
+    from ..errors import StoreError
     from ..reports import ReportOptions, make_report, parse_duration, parse_time, render
+    from .main import fail as _fail
+    from .main import open_library
 
     try:
         options = ReportOptions(
@@ -55,20 +57,7 @@ def cmd_report(args: argparse.Namespace) -> int:
             options.since >= options.until:
         return _fail(f"--since {args.since} is not before --until {args.until}: no session "
                      "can have started in between", 2)
-    library = None
-    if args.library:
-        from ..library import load_library
-
-        try:
-            library = load_library(args.library)
-        except FileNotFoundError as exc:
-            return _fail(str(exc), 2)
-        except LibraryError as exc:
-            return _fail(str(exc), 1)
-        if args.script and args.script not in library:
-            from .main import library_missing
-
-            return _fail(library_missing(library, args.script), 2)
+    library = open_library([args.library], args.script) if args.library else None
     try:
         text = render(make_report(args.store, options, library), args.format)
     except StoreError as exc:
@@ -86,6 +75,3 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-def _fail(message: str, status: int) -> int:
-    sys.stderr.write(f"scriptflow: {message}\n")
-    return status

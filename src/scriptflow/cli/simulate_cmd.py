@@ -39,23 +39,16 @@ def register(sub: Any) -> None:
 
 def cmd_simulate(args: argparse.Namespace) -> int:
     """Run ``scriptflow simulate``; 0 on success, 1 on store or library errors, 2 usage."""
-    from ..errors import LibraryError, StoreError
-    from ..library import load_library
+    from ..errors import StoreError
     from ..reports.simulate import Plan, clock_for, parse_weights, simulate
     from ..stores import open_store
-    from .main import library_missing
+    from .main import fail as _fail
+    from .main import open_library
 
     if args.sessions < 0 or args.customers < 0 or not 0 <= args.leave <= 1 or args.days <= 0:
         return _fail("--sessions and --customers must be >= 0, --leave between 0 and 1, "
                      "--days above 0", 2)
-    try:
-        library = load_library(args.library)
-    except FileNotFoundError as exc:
-        return _fail(str(exc), 2)
-    except LibraryError as exc:
-        return _fail(str(exc), 1)
-    if args.script not in library:
-        return _fail(library_missing(library, args.script), 2)
+    library = open_library([args.library], args.script)
     weights = {}
     if args.answers_weights:
         import yaml
@@ -83,6 +76,3 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _fail(message: str, status: int) -> int:
-    sys.stderr.write(f"scriptflow: {message}\n")
-    return status
