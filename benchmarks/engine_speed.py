@@ -40,6 +40,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generate import generate
+from results import Figure, at_least, at_most, record
 
 from scriptflow import Library, Session, load_library
 from scriptflow.engine import ManualClock
@@ -308,6 +309,7 @@ def main() -> None:
     sizes = [int(s) for s in args.sizes.split(",")]
 
     lib = make_library(sizes[0], q, args.facts)
+    figures: list[Figure] = []
     rows = []
     for every, what in ((1, "answer → next question"), (3, "answer + 2 skips → next")):
         sf, floor, tr, sm = timed(scriptflow_steps(lib, q, every, batch),
@@ -317,6 +319,8 @@ def main() -> None:
                                   repeat=rep)
         rows.append([what, us(sf), us(floor), us(tr), us(sm), f"{sf / floor:5.2f}x",
                      f"{tr / sf:5.2f}x"])
+        figures += [at_most(f"step ÷ dict-walk floor: {what}", sf / floor, 2),
+                    at_least(f"transitions ÷ step: {what}", tr / sf, 5)]
     table("One step (median per step)",
           ["step", "scriptflow", "dict-walk floor", "transitions", "python-statemachine",
            "sf / floor (≤ 2)", "transitions / sf (≥ 5)"], rows)
@@ -341,6 +345,7 @@ def main() -> None:
            "json.loads + from_dict"], rows)
 
     rows = []
+    plain_steps: list[float] = []
     for size in sizes:
         sized = lib if size == sizes[0] else make_library(size, q, args.facts)
         plain, skips, floor1, floor3 = timed(
@@ -348,6 +353,7 @@ def main() -> None:
             floor_steps(q, 1, batch), floor_steps(q, 3, batch), repeat=rep)
         rows.append([f"{size + 2} scripts", "0 + chain", us(plain), us(skips), us(floor1),
                      us(floor3)])
+        plain_steps.append(plain)
         del sized
     # The floor holds the same facts: a bigger working set costs any engine something.
     profile = {f"p{i}": f"value {i}" for i in range(args.facts)}
@@ -359,6 +365,12 @@ def main() -> None:
         label = f"{args.facts} + chain" + (", half stale" if age else "")
         rows.append([f"{sizes[0] + 2} scripts", label, us(plain), us(skips), us(floor1),
                      us(floor3)])
+        figures.append(at_most(f"step, {args.facts} more facts{', half stale' if age else ''}"
+                               " ÷ without them", plain / plain_steps[0], 1.25))
+    # "flat": within a quarter, which is about what the floor itself moves
+    figures.insert(4, at_most(f"step in {sizes[-1] + 2} scripts ÷ in {sizes[0] + 2}",
+                              plain_steps[-1] / plain_steps[0], 1.25))
+    record("engine", figures)
     table("Step cost as the library and the tracker grow (must stay flat)",
           ["library", "tracker facts", "answer → next", "answer + 2 skips", "floor → next",
            "floor + 2 skips"], rows)
