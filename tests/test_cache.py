@@ -246,6 +246,11 @@ def test_load_library_uses_the_same_cache(write_files: WriteFiles, tmp_path: Pat
 
 # --- a broken cache is a miss, never an error -------------------------------------------
 
+# INTAKE and PRINTER: per file its result and outline, per group (one script each: a
+# handoff to a start links nothing) its problems, and the library's report.
+ENTRIES = 7
+
+
 def _entries(cache_dir: Path) -> list[Path]:
     return sorted(p for p in cache_dir.rglob("*-*") if p.is_file())
 
@@ -264,7 +269,7 @@ def test_a_corrupt_entry_is_ignored_and_rewritten(write_files: WriteFiles, tmp_p
     cache_dir = tmp_path / "cache"
     expected = cached(lib, cache_dir)
     entries = _entries(cache_dir)
-    assert len(entries) == 3  # two files and the library's report
+    assert len(entries) == ENTRIES
     for entry in entries:
         entry.write_bytes(damage(entry.read_bytes()))
     assert cached(lib, cache_dir, need_scripts=True) == expected
@@ -313,7 +318,7 @@ def test_no_cache_writes_nothing(write_files: WriteFiles, tmp_path: Path) -> Non
     folder = work / ".scriptflow-cache"
     assert (folder / ".gitignore").read_text("utf-8").splitlines()[-1] == "*"
     assert (folder / "CACHEDIR.TAG").read_text("utf-8").startswith("Signature: 8a477f59")
-    assert len(_entries(folder)) == 3
+    assert len(_entries(folder)) == ENTRIES
     assert _lint(work, str(lib)).stdout == plain.stdout
 
 
@@ -322,9 +327,9 @@ def test_cache_dir_option_and_variable(write_files: WriteFiles, tmp_path: Path) 
     work = tmp_path / "work"
     work.mkdir()
     assert _lint(work, "--cache-dir", str(tmp_path / "opt"), str(lib)).returncode == 1
-    assert len(_entries(tmp_path / "opt")) == 3
+    assert len(_entries(tmp_path / "opt")) == ENTRIES
     assert _lint(work, str(lib), SCRIPTFLOW_CACHE_DIR=str(tmp_path / "var")).returncode == 1
-    assert len(_entries(tmp_path / "var")) == 3
+    assert len(_entries(tmp_path / "var")) == ENTRIES
     assert list(work.iterdir()) == []
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Set
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -24,11 +25,18 @@ class LintConfig:
 
 @dataclass
 class LintContext:
+    """The scripts a rule checks: the whole library, or one group of it (see
+    :mod:`.groups`), with library-wide lookups either way."""
+
     scripts: dict[str, Script]  # one per id: the first file that declared it
     all_scripts: list[Script]  # every script built, duplicates included
     documents: dict[str, Document]
     config: LintConfig
     memo: dict[str, object] = field(default_factory=dict)  # results shared between rules
+    # For a group: every script id and fact declaration of the library (None: the
+    # library is ``scripts`` itself).
+    library_names: Set[str] | None = None
+    library_facts: dict[str, list[Fact]] | None = None
 
     def problem(self, code: str, script: Script, mark: Mark | None, message: str, *,
                 node: str | None = None, hint: str = "") -> Problem:
@@ -36,13 +44,23 @@ class LintContext:
         return make_problem(code, script.path, line, column, message, hint=hint,
                             script=script.id, node=node)
 
+    @property
+    def names(self) -> Set[str]:
+        """Every script id in the library."""
+        return self.library_names if self.library_names is not None else self.scripts.keys()
+
     @cached_property
     def facts_by_key(self) -> dict[str, list[Fact]]:
-        found: dict[str, list[Fact]] = {}
-        for script in self.scripts.values():
-            for fact in script.facts.values():
-                found.setdefault(fact.key, []).append(fact)
-        return found
+        """Declarations of each fact key across the library, in library order."""
+        if self.library_facts is not None:
+            return self.library_facts
+        return facts_by_key(self.scripts.values())
+
+    def group(self, ids: Iterable[str]) -> LintContext:
+        """The same library seen through one group of its scripts."""
+        members = {sid: self.scripts[sid] for sid in ids}
+        return LintContext(members, list(members.values()), self.documents, self.config,
+                           library_names=self.names, library_facts=self.facts_by_key)
 
     def fact(self, script: Script, key: str | None) -> Fact | None:
         return script.facts.get(key) if key is not None else None
@@ -101,17 +119,30 @@ class LintContext:
         return fact is not None and any(v not in node.branches for v in fact.values)
 
     def has_unknown_fact(self, script: Script) -> bool:
-        declared = script.facts.keys() | script.broken_facts
-        for node in script.nodes.values():
-            keys = [node.fact] if node.fact else []
-            keys += node.invalidates
-            for route in node.routes:
-                keys += route.when.facts if route.when is not None else ()
-            keys += PLACEHOLDER_RE.findall(node.text)
-            if any(k not in declared for k in keys):
-                return True
-        return False
+        return has_unknown_fact(script)
 
     def has_unknown_target(self, script: Script, node: Node) -> bool:
         return any(t not in script.nodes and t not in script.broken_nodes
                    for t, _l, _m in node.targets())
+
+
+def facts_by_key(scripts: Iterable[Script]) -> dict[str, list[Fact]]:
+    found: dict[str, list[Fact]] = {}
+    for script in scripts:
+        for fact in script.facts.values():
+            found.setdefault(fact.key, []).append(fact)
+    return found
+
+
+def has_unknown_fact(script: Script) -> bool:
+    """True when a node names a fact its script does not declare."""
+    declared = script.facts.keys() | script.broken_facts
+    for node in script.nodes.values():
+        keys = [node.fact] if node.fact else []
+        keys += node.invalidates
+        for route in node.routes:
+            keys += route.when.facts if route.when is not None else ()
+        keys += PLACEHOLDER_RE.findall(node.text)
+        if any(k not in declared for k in keys):
+            return True
+    return False

@@ -79,7 +79,7 @@ def no_way_out(ctx: LintContext) -> Iterator[Problem]:
                               hint="give one of these nodes a way to an outcome or handoff")
 
 
-@rule("SF303")
+@rule("SF303", scope="library")
 def handoff_loop(ctx: LintContext) -> Iterator[Problem]:
     adj: dict[str, list[str]] = {}
     via: dict[tuple[str, str], str] = {}
@@ -105,7 +105,7 @@ def handoff_loop(ctx: LintContext) -> Iterator[Problem]:
                           "session that goes round with nothing new learned")
 
 
-@rule("SF401")
+@rule("SF401", scope="library")
 def fact_conflict(ctx: LintContext) -> Iterator[Problem]:
     for key, decls in ctx.facts_by_key.items():
         first = decls[0]

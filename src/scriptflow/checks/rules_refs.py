@@ -90,7 +90,7 @@ def unknown_fact(ctx: LintContext) -> Iterator[Problem]:
 
 @rule("SF203")
 def unknown_script(ctx: LintContext) -> Iterator[Problem]:
-    names = {s.id for s in ctx.all_scripts}
+    names = ctx.names
     for script in ctx.scripts.values():
         for node in script.nodes.values():
             if node.target_script is not None and node.target_script not in names:
@@ -100,7 +100,7 @@ def unknown_script(ctx: LintContext) -> Iterator[Problem]:
                                   node=node.id, hint=did_you_mean(node.target_script, names))
 
 
-@rule("SF204")
+@rule("SF204", scope="library")
 def duplicate_script(ctx: LintContext) -> Iterator[Problem]:
     for script in ctx.all_scripts:
         first = ctx.scripts.get(script.id)

@@ -18,7 +18,8 @@ from ..problems import LintReport, Problem
 from . import rules_flow, rules_refs  # noqa: F401 - importing registers the rules
 from .context import LintConfig, LintContext
 from .files import check_files, decode, read_files
-from .registry import RULES
+from .groups import script_groups
+from .registry import RULES, Scope
 
 if TYPE_CHECKING:
     from ..cache import Cache
@@ -74,17 +75,31 @@ def _context(documents: Sequence[Document], scripts: Sequence[Script],
     return LintContext(unique, list(scripts), {d.path: d for d in documents}, config)
 
 
-def check_scripts(documents: Sequence[Document], scripts: Sequence[Script],
-                  config: LintConfig) -> tuple[LintContext, list[Problem]]:
-    """Library-wide rules over built scripts."""
-    ctx = _context(documents, scripts, config)
+def run_rules(ctx: LintContext, scope: Scope | None = None) -> list[Problem]:
+    """Problems the rules of ``scope`` (all rules: ``None``) find in ``ctx``."""
+    config = ctx.config
     problems: list[Problem] = []
     for code, registered in RULES.items():
         if registered.check is None or code in config.ignore:
             continue
-        if config.severity.get(code) == "off":
+        if config.severity.get(code) == "off" or scope not in (None, registered.scope):
             continue
         problems.extend(registered.check(ctx))
+    return problems
+
+
+def check_scripts(documents: Sequence[Document], scripts: Sequence[Script],
+                  config: LintConfig) -> tuple[LintContext, list[Problem]]:
+    """Library-wide rules over built scripts: group by group, then across groups.
+
+    One group at a time keeps the data-flow bit sets as small as a group's facts, and
+    gives the same problems as one pass over the whole library (tests/test_groups.py).
+    """
+    ctx = _context(documents, scripts, config)
+    problems: list[Problem] = []
+    for group in script_groups(ctx.scripts):
+        problems += run_rules(ctx.group(group), "group")
+    problems += run_rules(ctx, "library")
     return ctx, problems
 
 
@@ -141,33 +156,43 @@ def lint_files(paths: Sequence[str], config: LintConfig | None = None, *,
     """Lint script files: each file from the cache or parsed, then the library-wide rules.
 
     With a cache, the report of a library whose files, names and configuration are all
-    unchanged is reused as well (the rules are a pure function of those). Without
-    ``need_scripts`` such a rerun does not even load the files' results, and the
-    context holds only documents (for reporters). Raises ``OSError`` for an unreadable
-    file.
+    unchanged is reused whole; otherwise the problems of each group of scripts whose
+    files are unchanged are (:mod:`.incremental`). Without ``need_scripts`` the
+    context holds only documents (for reporters), and a rerun loads no file's results.
+    Raises ``OSError`` for an unreadable file.
     """
     config = config or LintConfig()
     with paused_gc():
         raws, keys = read_files(paths)
-        library_key = _library_key(paths, keys, config) if cache is not None else ""
-        reused = _reused_report(cache, library_key)
-        if reused is not None and not need_scripts:
-            documents = [Document(path=p, text=decode(r)) for p, r in zip(paths, raws,
-                                                                           strict=True)]
-            return LintReport(reused, files=len(paths)), _context(documents, [], config)
-        results = check_files(paths, raws, keys, cache, jobs)
-        documents = [r.document(decode(raw)) for r, raw in zip(results, raws, strict=True)]
-        scripts = [r.script for r in results if r.script is not None]
-        if reused is not None:
-            return LintReport(reused, files=len(paths)), _context(documents, scripts, config)
-        problems = [p for r in results for p in r.problems]
-        ctx, library_problems = check_scripts(documents, scripts, config)
-    problems += library_problems
-    report = LintReport(configure(problems, config, ctx.documents), files=len(paths))
-    if cache is not None:
-        cache.put(LIBRARY_KIND, library_key,
-                  pickle.dumps(report.problems, pickle.HIGHEST_PROTOCOL))
-    return report, ctx
+        if cache is None:
+            results = check_files(paths, raws, keys, None, jobs)
+            documents = [r.document(decode(raw)) for r, raw in zip(results, raws, strict=True)]
+            problems = [p for r in results for p in r.problems]
+            scripts = [r.script for r in results if r.script is not None]
+            del results  # the scripts and documents are all that is kept
+            ctx, library_problems = check_scripts(documents, scripts, config)
+            problems = configure(problems + library_problems, config, ctx.documents)
+            return LintReport(problems, files=len(paths)), ctx
+        from .incremental import CachedLint
+
+        library_key = _library_key(paths, keys, config)
+        lint = CachedLint(paths, raws, keys, cache, config, jobs)
+        if need_scripts:
+            lint.load(range(len(paths)))  # in one batch: on every core when it pays
+        found = _reused_report(cache, library_key)
+        if found is None:
+            found = lint.problems()
+            cache.put(LIBRARY_KIND, library_key, pickle.dumps(found, pickle.HIGHEST_PROTOCOL))
+        if need_scripts:
+            results = [lint.results[i] for i in range(len(paths))]
+            documents = [r.document(decode(raw)) for r, raw in zip(results, raws, strict=True)]
+            ctx = _context(documents, [r.script for r in results if r.script is not None],
+                           config)
+        else:
+            ctx = _context([Document(path=p, text=decode(r)) for p, r in zip(paths, raws,
+                                                                                strict=True)],
+                           [], config)
+    return LintReport(found, files=len(paths)), ctx
 
 
 def _library_key(paths: Sequence[str], keys: Sequence[str], config: LintConfig) -> str:

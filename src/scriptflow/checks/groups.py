@@ -1,0 +1,120 @@
+"""Groups of scripts whose problems depend on each other, and outlines of scripts.
+
+A script's problems depend on another script only through a few links (the rules that
+follow them are in brackets):
+
+- a handoff or call that enters another script at a named node (SF201, SF301, SF302:
+  the node must exist and is entered from outside; SF402, SF404: what is known there);
+- a call (SF402, SF404: what the called script learns and forgets; SF304: the results
+  it can end with, following its handoffs, so every handoff of a script a call can
+  reach this way is a link too).
+
+A handoff to another script's start carries nothing: a start is an entry where nothing
+is known yet, and the handoff only needs the script to exist (SF203). Scripts joined
+by links, directly or not, form a *group*; rules of scope ``group`` see one group at a
+time, so a group's problems are a function of its files alone, plus library-wide
+names in two messages: the hints of SF202 (a fact declared elsewhere) and SF203 (a
+script with a similar name). A group whose scripts say either is not reused from the
+cache.
+
+An *outline* keeps what the library-wide rules and the grouping need from a script: its
+header, its facts and its handoff and call nodes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+
+from ..format.model import Node, Script, _pickled_by_fields
+from .context import has_unknown_fact
+
+LINK_TYPES = ("handoff", "call")
+
+
+@_pickled_by_fields
+@dataclass(slots=True)
+class Outline:
+    """What lint needs from a file to group it and run the library-wide rules."""
+
+    path: str
+    script: Script | None  # header, facts and links only; None when no script was built
+    unknown_fact: bool = False  # names an undeclared fact: SF202's hint looks elsewhere
+    ignores: dict[int, frozenset[str]] = field(default_factory=dict)  # inline ignores
+
+    def moved_to(self, path: str) -> Outline:
+        if path == self.path:
+            return self
+        script = replace(self.script, path=path) if self.script is not None else None
+        return replace(self, path=path, script=script)
+
+
+def outline(path: str, script: Script | None, ignores: dict[int, frozenset[str]]) -> Outline:
+    if script is None:
+        return Outline(path, None, False, ignores)
+    links = {n.id: n for n in script.nodes.values() if n.type in LINK_TYPES}
+    return Outline(path, replace(script, nodes=links, node_order={}),
+                   has_unknown_fact(script), ignores)
+
+
+def links(script: Script) -> Iterable[Node]:
+    """The handoff and call nodes of a script (or of its outline), in order."""
+    return (n for n in script.nodes.values() if n.type in LINK_TYPES)
+
+
+def script_groups(scripts: Mapping[str, Script]) -> list[list[str]]:
+    """Ids of ``scripts`` (unique ids, in library order) joined by links, in that order.
+
+    Works as well on outlines as on whole scripts: only links are looked at.
+    """
+    parent = {sid: sid for sid in scripts}
+
+    def root(sid: str) -> str:
+        while parent[sid] != sid:
+            parent[sid] = parent[parent[sid]]
+            sid = parent[sid]
+        return sid
+
+    def join(a: str, b: str) -> None:
+        ra, rb = root(a), root(b)
+        if ra != rb:
+            parent[rb] = ra
+
+    called: list[str] = []
+    for script in scripts.values():
+        for node in links(script):
+            target = node.target_script or ""
+            if target not in scripts:
+                continue
+            if node.type == "call":
+                join(script.id, target)
+                called.append(target)
+            elif node.target_node is not None:
+                join(script.id, target)
+    # What a call can end with follows the callee's handoffs, wherever they lead.
+    seen = set(called)
+    while called:
+        script = scripts[called.pop()]
+        for node in links(script):
+            target = node.target_script or ""
+            if node.type == "handoff" and target in scripts:
+                join(script.id, target)
+                if target not in seen:
+                    seen.add(target)
+                    called.append(target)
+    groups: dict[str, list[str]] = {}
+    for sid in scripts:
+        groups.setdefault(root(sid), []).append(sid)
+    return list(groups.values())
+
+
+def reads_library(scripts: Iterable[Outline], names: Mapping[str, object]) -> bool:
+    """True when some problem of these scripts would quote library-wide names in a hint:
+    an undeclared fact (SF202) or a script that does not exist (SF203)."""
+    for item in scripts:
+        if item.unknown_fact:
+            return True
+        if item.script is not None and any((n.target_script or "") not in names
+                                           for n in links(item.script)):
+            return True
+    return False
