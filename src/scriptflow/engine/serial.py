@@ -20,7 +20,10 @@ Shape of ``Session.to_dict()`` (format 1)::
 
 ``scripts[*].nodes`` fingerprints every node the session may stand on again (the stack
 and the positions in the undo log), so a changed script can be checked node by node.
-Everything but ``events`` is the small head; events only ever grow.
+
+A store keeps a session another way (format 2, see ``scriptflow.stores.delta``): a head
+of constant size (no tracker, no undo log, fingerprints of the stack's nodes only) plus
+append-only logs; :func:`resume_problem` reads either, :func:`load` only format 1.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from .answers import check
 from .clock import Clock
 from .events import Event
 from .flow import Frame, Outcome, Undo, fact_decl
+from .step import undo_of
 from .tracker import Known, Tracker
 
 if TYPE_CHECKING:
@@ -40,12 +44,57 @@ if TYPE_CHECKING:
     from .session import Session
 
 FORMAT = 1
+HEAD_FORMAT = 2  # a store's head: see the module docstring
 _MODES = ("question", "action", "confirm", "outcome")
 _PROMPT_MODES = frozenset(_MODES[:3])
 _ACTORS = ("customer", "agent", "system")
 
 
 # -- writing ---------------------------------------------------------------------------
+
+def fingerprint(lib: Library, sid: str, nid: str) -> dict[str, Any]:
+    """What a resume checks of node ``nid`` of ``sid`` (kept per library: stores write
+    it on every save). Shared: do not modify the result."""
+    cache: dict[tuple[str, str], dict[str, Any]] | None = getattr(lib, _CACHE, None)
+    if cache is None:
+        cache = {}
+        setattr(lib, _CACHE, cache)  # a Library never changes once loaded
+    found = cache.get((sid, nid))
+    if found is None:
+        found = cache[(sid, nid)] = _fingerprint(lib, sid, nid)
+    return found
+
+
+_CACHE = "_serial_fingerprints"
+
+
+def entry_dict(entry: Any) -> dict[str, Any]:
+    """A tracker entry (a Known or a plain tuple of its fields) as Known.to_dict() has it."""
+    value, source, script, node, learned_at, stale_at = entry
+    return {"value": value, "source": source, "script": script, "node": node,
+            "learned_at": learned_at, "stale_at": stale_at}
+
+
+def undo_dict(record: Any) -> dict[str, Any]:
+    """One record of back()'s log (an Undo, or a step's record holding one) as data."""
+    if type(record) is tuple:
+        record = undo_of(record)
+    return {"stack": [list(f) for f in record.stack], "mode": record.mode,
+            "facts": {k: None if e is None else entry_dict(e) for k, e in record.facts},
+            "events": record.events}
+
+
+def undo_frames(record: Any) -> tuple[Frame, ...]:
+    """The positions an undo record can take the session back to."""
+    return record[6] if type(record) is tuple else record.stack  # type: ignore[no-any-return]
+
+
+def undo_keys(record: Any) -> list[str]:
+    """The facts an undo record restores: every fact its step changed."""
+    if type(record) is tuple:
+        return [record[2].key]
+    return [key for key, _ in record.facts]
+
 
 def _fingerprint(lib: Library, sid: str, nid: str) -> dict[str, Any]:
     node = lib.scripts[sid].nodes[nid]
@@ -67,8 +116,8 @@ def dump(session: Session, *, events: bool = True) -> dict[str, Any]:
     """
     lib = session._lib
     frames: set[Frame] = set(session._stack)
-    for record in session._undo:
-        frames.update(record.stack)
+    for record in session._undos:
+        frames.update(undo_frames(record))
     scripts: dict[str, dict[str, Any]] = {
         sid: {"hash": digest, "nodes": {}} for sid, digest in session._used.items()}
     for sid, nid in sorted(frames):
@@ -87,9 +136,7 @@ def dump(session: Session, *, events: bool = True) -> dict[str, Any]:
             "result": outcome.result, "code": outcome.code, "script": outcome.script,
             "node": outcome.node, "message": outcome.message},
         "tracker": session._tracker.to_dict(),
-        "undo": [{"stack": [list(f) for f in r.stack], "mode": r.mode,
-                  "facts": {k: None if e is None else e.to_dict() for k, e in r.facts},
-                  "events": r.events} for r in session._undo],
+        "undo": [undo_dict(r) for r in session._undos],
         **({"events": [e.to_dict() for e in session._events]} if events
            else {"event_count": len(session._events)}),
         **({} if session._trail is None else {"trail": [list(t) for t in session._trail]}),
@@ -191,12 +238,17 @@ def load(cls: type[Session], lib: Library, data: Mapping[str, Any], clock: Clock
                undo=undo, used=used, trail=_trail(data.get("trail")))
 
 
-def _check_format(data: Any) -> None:
+def _check_format(data: Any, head: bool = False) -> None:
     if not isinstance(data, Mapping):
         raise ResumeError("session data is corrupt: not a mapping")
-    if data.get("format") != FORMAT:
-        raise ResumeError(f"unsupported session format {data.get('format')!r} "
-                          f"(this version reads format {FORMAT})")
+    found = data.get("format")
+    if found == HEAD_FORMAT and not head:
+        raise ResumeError(f"unsupported session format {HEAD_FORMAT} here: that is a "
+                          "store's head, without the tracker and undo log; load the "
+                          "session from its store")
+    if found != FORMAT and found != HEAD_FORMAT:
+        raise ResumeError(f"unsupported session format {found!r} "
+                          f"(this version reads formats {FORMAT} and {HEAD_FORMAT})")
 
 
 def _scripts(data: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -211,12 +263,13 @@ def _scripts(data: Mapping[str, Any]) -> Mapping[str, Any]:
 def resume_problem(lib: Library, data: Mapping[str, Any]) -> str | None:
     """Why a saved session could not resume against ``lib`` as it is now, or None.
 
-    ``data`` is :func:`dump` output, with or without its events (a store's head). Only a
+    ``data`` is :func:`dump` output, with or without its events, or a store's format-2
+    head. Only a
     session still in progress can be stranded (its script gone, the node it stands on or
     a call node it returns to removed, or the fact asked there changed); a finished one
     never is. Raises :class:`ResumeError` for malformed data. Pure: nothing is rebuilt.
     """
-    _check_format(data)
+    _check_format(data, head=True)
     scripts = _scripts(data)
     stack = _frames(data.get("stack"), "stack")
     if data.get("mode") == "outcome":

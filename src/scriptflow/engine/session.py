@@ -409,7 +409,9 @@ class Session:
 
     @property
     def _undo(self) -> list[Undo]:
-        """back()'s log as Undo records (serial.py reads it by this name)."""
+        """back()'s log as Undo records (serial.py reads ``_undos`` as it is instead:
+        records converted here get new identities, and a store's next save then
+        rewrites back()'s log rather than appending to it)."""
         undos = self._undos
         for index, record in enumerate(undos):
             if type(record) is tuple:
@@ -443,7 +445,11 @@ class Session:
         if not self._undos:
             raise SessionError("nothing to undo: no answer has been given yet")
         who = _check_actor(actor or self.actor)
-        record = self._undo.pop()
+        # Only the record popped is made an Undo: the others keep their identity, by
+        # which a store finds what changed since its last save.
+        raw = self._undos.pop()
+        record = undo_of(raw) if type(raw) is tuple else raw
+        assert isinstance(record, Undo)
         for key, entry in record.facts:
             self._tracker.restore(key, entry)
         self._stack, self._mode, self._outcome = tuple(record.stack), record.mode, None

@@ -1,10 +1,10 @@
 """The interface every session store implements, and what they share.
 
-A store keeps each session as a *head* (``session.to_dict(events=False)``, rewritten on
-every save) plus its append-only events, so a save never rewrites the transcript (the
-head still grows with the tracker and the undo log). Saving is compare-and-set on
-``session.version``. Backends implement a few primitives (``_write``, ``_read`` and
-friends); everything a helpdesk app calls lives here.
+A store keeps each session as a *head* of constant size, rewritten on every save, plus
+two append-only logs: the events, and the state log (tracker and undo changes; see
+:mod:`scriptflow.stores.delta`), so a save costs what changed, not what was said so far.
+Saving is compare-and-set on ``session.version``. Backends implement a few primitives
+(``_write``, ``_read`` and friends); everything a helpdesk app calls lives here.
 """
 
 from __future__ import annotations
@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Self
 
 from ..engine.clock import Clock, SystemClock
-from ..engine.serial import resume_problem
+from ..engine.serial import HEAD_FORMAT, resume_problem
 from ..engine.session import Session
 from ..engine.tracker import Tracker
 from ..errors import ConflictError, CorruptSessionError, ResumeError, StoreError
+from .delta import Pending, Saved, expand, prepare
 
 if TYPE_CHECKING:
     from ..library import Library
@@ -54,9 +55,10 @@ class RawSession:
     """A stored session as read back, before it is rebuilt against a library."""
 
     version: int
-    head: str                      # JSON of to_dict(events=False)
+    head: str                      # JSON of the head (see delta.py)
     events: list[dict[str, Any]]   # event dicts, oldest first
     customer: str | None
+    log: list[str]                 # the state log's records (JSON), oldest first
 
 
 class SessionNotFoundError(StoreError, KeyError):
@@ -143,10 +145,9 @@ class Store(ABC):
     def __init__(self, url: str, clock: Clock | None = None) -> None:
         self.url = url
         self.clock: Clock = clock if clock is not None else SystemClock()
-        # Per live session object (never kept alive by the store): (version, how many of
-        # its events are stored at that version), and the customer it belongs to.
-        self._counts: weakref.WeakKeyDictionary[Session, tuple[int, int]] = \
-            weakref.WeakKeyDictionary()
+        # Per live session object (never kept alive by the store): what is stored of it
+        # (so a save writes only what changed), and the customer it belongs to.
+        self._saved: weakref.WeakKeyDictionary[Session, Saved] = weakref.WeakKeyDictionary()
         self._customers: weakref.WeakKeyDictionary[Session, str] = \
             weakref.WeakKeyDictionary()
 
@@ -176,13 +177,13 @@ class Store(ABC):
 
         Compare-and-set: when the store holds another version than ``session.version``
         (0: never saved) nothing is written and :class:`ConflictError` is raised. Writes
-        the head and the events added since the stored version, in one transaction.
+        the head, the events added since the stored version and what changed in the
+        tracker and back()'s log, in one transaction.
         With ``customer`` (or for a session begun with ``start(customer=…)`` or loaded
         with one) the customer's stored tracker is updated in the same transaction.
         """
         customer = customer if customer is not None else self._customers.get(session)
         expected = session.version
-        head = session.to_dict(events=False)
         events = session.events
         # Never before its own last event, whatever clock the store reads.
         now = max(self.clock.now(), events[-1].at) if events else self.clock.now()
@@ -193,12 +194,12 @@ class Store(ABC):
 
             def merge(stored: str | None) -> str:
                 return merged_tracker(stored, session, key)
-        text = json.dumps(head, separators=(",", ":"), ensure_ascii=False)
-        known = self._counts.get(session)
-        hint = known[1] if known is not None and known[0] == expected else None
-        self._write(info, expected, text, session, hint, merge)
+        saved = self._saved.get(session)
+        pending = prepare(session, saved if saved is not None and saved.version == expected
+                          else None)
+        self._write(info, expected, pending, session, merge)
         session.version = expected + 1
-        self._counts[session] = (session.version, head["event_count"])
+        self._saved[session] = pending.after
         if customer is not None:
             self._customers[session] = customer
         return session.version
@@ -221,22 +222,31 @@ class Store(ABC):
             raise corrupt(session_id, exc) from None
         if problem is not None:
             raise ResumeError(f"cannot resume session {session_id!r}: {problem}")
-        if isinstance(head, dict):
-            head["events"] = raw.events
+        frames = None
         try:
+            if head.get("format") == HEAD_FORMAT:
+                head, frames = expand(head, raw.log)
+            head["events"] = raw.events
             session = Session.from_dict(library, head, clock=clock)
         except ResumeError as exc:
             raise corrupt(session_id, exc) from None
         if session.id != session_id:
             raise corrupt(session_id, f"its head belongs to session {session.id!r}")
         session.version = raw.version
-        self._counts[session] = (raw.version, len(raw.events))
+        # Saves go on from what is stored, unless the loaded session differs from it:
+        # resumed against a changed library (a "resumed" event), or read from a head of
+        # format 1. Then the next save writes the whole state once.
+        if frames is not None and len(session.events) == len(raw.events):
+            self._saved[session] = Saved(raw.version, len(raw.events), len(raw.log),
+                                         list(session._undos), frames)
         if raw.customer is not None:
             self._customers[session] = raw.customer
         return session
 
     def head(self, session_id: str) -> dict[str, Any]:
-        """The stored head (``to_dict(events=False)``) as data, without a library."""
+        """The stored head as data, without a library: format 2 (see
+        :mod:`~scriptflow.stores.delta`), or format 1 (``to_dict(events=False)``) for a
+        session last saved by an earlier version. :func:`resume_problem` reads both."""
         raw = self._read(session_id, events=False)
         try:
             head = json.loads(raw.head)
@@ -281,13 +291,15 @@ class Store(ABC):
 
     # -- what a backend provides ---------------------------------------------------------
     @abstractmethod
-    def _write(self, info: SessionInfo, expected: int, head: str, session: Session,
-               count_hint: int | None, merge: Merge | None) -> None:
+    def _write(self, info: SessionInfo, expected: int, pending: Pending, session: Session,
+               merge: Merge | None) -> None:
         """Atomically: check the stored version is ``expected`` (else ConflictError),
-        append ``session.events_since(stored count)`` (``count_hint``: the count this store
-        saw at version ``expected``, or None), write ``head`` and ``info``
-        (keeping the stored ``script``, ``started_at`` and, when ``info.customer`` is
-        None, ``customer``), and with ``merge`` replace the customer's tracker."""
+        append the session's events after the stored count (``pending.events_from``: the
+        count this store saw at version ``expected``, or None), append
+        ``pending.record`` to the state log (replacing the log when ``pending.base``),
+        write ``pending.head`` and ``info`` (keeping the stored ``script``,
+        ``started_at`` and, when ``info.customer`` is None, ``customer``), and with
+        ``merge`` replace the customer's tracker."""
 
     @abstractmethod
     def _read(self, session_id: str, events: bool = True) -> RawSession: ...

@@ -21,7 +21,7 @@ def export_sqlite(store: Store, path: str) -> int:
     with SQLiteStore(path) as target:
         for info in store.list():
             raw = store._read(info.id)
-            target.put_raw(info, raw.head, raw.events)
+            target.put_raw(info, raw.head, raw.events, raw.log)
             count += 1
         for key, version, updated_at, tracker in store.customers():
             target.put_customer(key, version, updated_at, tracker)

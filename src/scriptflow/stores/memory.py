@@ -7,7 +7,6 @@ objects with the stored one and corrupt data behaves as it does elsewhere.
 from __future__ import annotations
 
 import dataclasses
-import json
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from .base import (
     in_window,
     parse_events,
 )
+from .delta import Pending, to_json
 
 
 @dataclass(slots=True)
@@ -33,6 +33,7 @@ class _Stored:
     info: SessionInfo
     head: str
     events: list[str] = field(default_factory=list)
+    log: list[str] = field(default_factory=list)
 
 
 class MemoryStore(Store):
@@ -44,8 +45,8 @@ class MemoryStore(Store):
         self._sessions: dict[str, _Stored] = {}
         self._customer_data: dict[str, tuple[int, float, str]] = {}
 
-    def _write(self, info: SessionInfo, expected: int, head: str, session: Session,
-               count_hint: int | None, merge: Merge | None) -> None:
+    def _write(self, info: SessionInfo, expected: int, pending: Pending, session: Session,
+               merge: Merge | None) -> None:
         with self._lock:
             stored = self._sessions.get(info.id)
             version = stored.info.version if stored is not None else 0
@@ -55,20 +56,27 @@ class MemoryStore(Store):
             if count > len(session.events):
                 raise corrupt(info.id, f"the store has {count} events, the session "
                                        f"{len(session.events)}")
-            new = [json.dumps(e, separators=(",", ":"), ensure_ascii=False)
-                   for e in session.events_since(count)]
+            if pending.log_from is not None and stored is not None \
+                    and len(stored.log) != pending.log_from:
+                raise corrupt(info.id, f"the store has {len(stored.log)} state records "
+                                       f"where version {expected} had {pending.log_from}")
+            new = [to_json(e) for e in session.events_since(count)]
             tracker = None
             if merge is not None:
                 old = self._customer_data.get(info.customer or "")
                 tracker = merge(old[2] if old else None)
             if stored is None:
-                self._sessions[info.id] = _Stored(info, head, new)
+                stored = self._sessions[info.id] = _Stored(info, pending.head, new)
             else:
                 stored.info = dataclasses.replace(
                     info, script=stored.info.script, started_at=stored.info.started_at,
                     customer=info.customer or stored.info.customer)
-                stored.head = head
+                stored.head = pending.head
                 stored.events.extend(new)
+            if pending.base:
+                stored.log.clear()
+            if pending.record is not None:
+                stored.log.append(pending.record)
             if tracker is not None and info.customer is not None:
                 old = self._customer_data.get(info.customer)
                 self._customer_data[info.customer] = ((old[0] if old else 0) + 1,
@@ -80,8 +88,9 @@ class MemoryStore(Store):
             if stored is None:
                 raise SessionNotFoundError(session_id, self.url)
             texts = list(stored.events) if events else []
-            info, head = stored.info, stored.head
-        return RawSession(info.version, head, parse_events(session_id, texts), info.customer)
+            info, head, log = stored.info, stored.head, list(stored.log)
+        return RawSession(info.version, head, parse_events(session_id, texts), info.customer,
+                          log)
 
     def _list(self, script: str | None, status: str | None, cutoff: float | None,
               limit: int | None) -> list[SessionInfo]:

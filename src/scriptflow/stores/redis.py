@@ -5,22 +5,22 @@ Keys (``prefix`` defaults to ``scriptflow:``)::
     {prefix}s:{id}      hash: version, script, current_script, node, status, result, code,
                         customer, started_at, updated_at, head (JSON)
     {prefix}e:{id}      list: the session's events as JSON, oldest first (seq = index)
+    {prefix}l:{id}      list: the session's state log (see scriptflow.stores.delta)
     {prefix}index       sorted set: session id by updated_at (list, expire, events)
     {prefix}c:{key}     hash: version, updated_at, tracker (JSON) of a customer
     {prefix}customers   set of customer keys
 
-A save is one Lua script (check version and event count, write head, append events,
-index) — atomic and one round trip. A save with a customer merges trackers in Python,
-so it runs as WATCH/MULTI/EXEC instead and retries only when the customer changed.
-While Redis is down every call raises :class:`StoreError` naming the URL; the client
-reconnects by itself once Redis is back. What survives a restart of Redis itself is
+A save is one Lua script (check version and event count, write head, append events and
+the state record, index) — atomic and one round trip. A save with a customer merges
+trackers in Python, so it runs as WATCH/MULTI/EXEC instead and retries only when the
+customer changed. While Redis is down every call raises :class:`StoreError` naming the
+URL; the client reconnects by itself once Redis is back. What survives a restart of Redis itself is
 Redis's persistence setting: run it with ``appendonly yes`` (``appendfsync always`` to
 lose nothing a save returned for; ``everysec`` risks the last second).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -39,6 +39,7 @@ from .base import (
     in_window,
     parse_events,
 )
+from .delta import Pending, to_json
 
 try:
     import redis
@@ -65,17 +66,23 @@ local cur = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
 if cur ~= tonumber(ARGV[1]) then return {-1, cur} end
 local n = redis.call('LLEN', KEYS[2])
 if n ~= tonumber(ARGV[2]) then return {-2, n} end
+if ARGV[10] == '' then redis.call('DEL', KEYS[4])
+else
+  local m = redis.call('LLEN', KEYS[4])
+  if m ~= tonumber(ARGV[10]) then return {-3, m} end
+end
 if cur == 0 then redis.call('HSET', KEYS[1], 'script', ARGV[4], 'started_at', ARGV[5]) end
 redis.call('HSET', KEYS[1], unpack(split(ARGV[7], '\\0')))
 local events = split(ARGV[8], '\\n')
 if #events > 0 then redis.call('RPUSH', KEYS[2], unpack(events)) end
+if ARGV[9] ~= '' then redis.call('RPUSH', KEYS[4], ARGV[9]) end
 redis.call('ZADD', KEYS[3], ARGV[3], ARGV[6])
 return {cur + 1, n}
 """
 _EXPIRE = """
 local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[1])
 for _, id in ipairs(ids) do
-  redis.call('DEL', ARGV[2] .. 's:' .. id, ARGV[2] .. 'e:' .. id)
+  redis.call('DEL', ARGV[2] .. 's:' .. id, ARGV[2] .. 'e:' .. id, ARGV[2] .. 'l:' .. id)
   redis.call('ZREM', KEYS[1], id)
 end
 return #ids
@@ -129,35 +136,42 @@ class RedisStore(Store):
         except redis.RedisError as exc:
             raise StoreError(f"Redis at {self.url} failed: {exc}") from None
 
-    def _keys(self, session_id: str) -> tuple[str, str]:
-        return f"{self.prefix}s:{session_id}", f"{self.prefix}e:{session_id}"
+    def _keys(self, session_id: str) -> tuple[str, str, str]:
+        """The session's hash, its events and its state log."""
+        p = self.prefix
+        return f"{p}s:{session_id}", f"{p}e:{session_id}", f"{p}l:{session_id}"
 
     # -- sessions ------------------------------------------------------------------------
-    def _write(self, info: SessionInfo, expected: int, head: str, session: Session,
-               count_hint: int | None, merge: Merge | None) -> None:
-        hkey, ekey = self._keys(info.id)
+    def _write(self, info: SessionInfo, expected: int, pending: Pending, session: Session,
+               merge: Merge | None) -> None:
+        hkey, ekey, lkey = self._keys(info.id)
+        events = session.events
         with self._guard():
-            if count_hint is None or expected == 0:
-                count_hint = 0 if expected == 0 else int(self._r.llen(ekey))
-            if merge is not None or len(session.events) - count_hint > _BIG:
-                self._write_watched(info, expected, head, session, merge)
+            count = pending.events_from
+            if count is None:
+                count = 0 if expected == 0 else int(self._r.llen(ekey))
+            if merge is not None or len(events) - count > _BIG:
+                self._write_watched(info, expected, pending, session, merge)
                 return
-            parts = [str(x) for pair in self._fields(info, head).items() for x in pair]
+            parts = [str(x) for pair in self._fields(info, pending.head).items() for x in pair]
             if any("\0" in part for part in parts):  # an odd customer key: no joining
-                self._write_watched(info, expected, head, session, merge)
+                self._write_watched(info, expected, pending, session, merge)
                 return
             flat = "\0".join(parts)
-            events = "\n".join(json.dumps(e, separators=(",", ":"), ensure_ascii=False)
-                               for e in session.events_since(count_hint))
-            version, count = self._save(
-                keys=[hkey, ekey, self._index],
-                args=[expected, count_hint, info.updated_at, info.script, info.started_at,
-                      info.id, flat, events])
+            joined = "\n".join(to_json(e.to_dict()) for e in events[count:])
+            version, stored = self._save(
+                keys=[hkey, ekey, self._index, lkey],
+                args=[expected, count, info.updated_at, info.script, info.started_at,
+                      info.id, flat, joined, pending.record or "",
+                      "" if pending.log_from is None else pending.log_from])
         if version == -1:
-            raise conflict(info.id, expected, count or None)
+            raise conflict(info.id, expected, stored or None)
         if version == -2:
-            raise corrupt(info.id, f"the store has {count} events where version "
-                                   f"{expected} had {count_hint}")
+            raise corrupt(info.id, f"the store has {stored} events where version "
+                                   f"{expected} had {count}")
+        if version == -3:
+            raise corrupt(info.id, f"the store has {stored} state records where version "
+                                   f"{expected} had {pending.log_from}")
 
     def _fields(self, info: SessionInfo, head: str) -> dict[Any, str | int | float]:
         fields: dict[Any, str | int | float] = {
@@ -168,14 +182,14 @@ class RedisStore(Store):
             fields["customer"] = info.customer
         return fields
 
-    def _write_watched(self, info: SessionInfo, expected: int, head: str, session: Session,
-                       merge: Merge | None) -> None:
-        hkey, ekey = self._keys(info.id)
+    def _write_watched(self, info: SessionInfo, expected: int, pending: Pending,
+                       session: Session, merge: Merge | None) -> None:
+        hkey, ekey, lkey = self._keys(info.id)
         ckey = f"{self.prefix}c:{info.customer}"
         with self._r.pipeline() as pipe:
             while True:
                 try:
-                    pipe.watch(hkey, ekey, ckey)  # type: ignore[no-untyped-call]
+                    pipe.watch(hkey, ekey, lkey, ckey)  # type: ignore[no-untyped-call]
                     stored = pipe.hget(hkey, "version")
                     if int(stored or 0) != expected:
                         raise conflict(info.id, expected,
@@ -184,6 +198,11 @@ class RedisStore(Store):
                     if count > len(session.events):
                         raise corrupt(info.id, f"the store has {count} events, the session "
                                                f"{len(session.events)}")
+                    records = int(pipe.llen(lkey))
+                    if not pending.base and records != pending.log_from:
+                        raise corrupt(info.id, f"the store has {records} state records "
+                                               f"where version {expected} had "
+                                               f"{pending.log_from}")
                     tracker = None
                     if merge is not None and info.customer is not None:
                         old = pipe.hget(ckey, "tracker")
@@ -192,11 +211,14 @@ class RedisStore(Store):
                     if expected == 0:
                         pipe.hset(hkey, mapping={"script": info.script,
                                                  "started_at": info.started_at})
-                    pipe.hset(hkey, mapping=self._fields(info, head))
+                    pipe.hset(hkey, mapping=self._fields(info, pending.head))
                     new = session.events_since(count)
                     if new:
-                        pipe.rpush(ekey, *[json.dumps(e, separators=(",", ":"),
-                                                      ensure_ascii=False) for e in new])
+                        pipe.rpush(ekey, *[to_json(e) for e in new])
+                    if pending.base:
+                        pipe.delete(lkey)
+                    if pending.record is not None:
+                        pipe.rpush(lkey, pending.record)
                     pipe.zadd(self._index, {info.id: info.updated_at})
                     if tracker is not None:
                         pipe.hset(ckey, mapping={"updated_at": info.updated_at,
@@ -209,14 +231,15 @@ class RedisStore(Store):
                     continue  # someone wrote meanwhile: the version check decides
 
     def _read(self, session_id: str, events: bool = True) -> RawSession:
-        hkey, ekey = self._keys(session_id)
+        hkey, ekey, lkey = self._keys(session_id)
         with self._guard():
             pipe = self._r.pipeline(transaction=True)  # one snapshot
             pipe.hmget(hkey, ["version", "head", "customer"])
             if events:
                 pipe.lrange(ekey, 0, -1)
+                pipe.lrange(lkey, 0, -1)
             (version, head, customer), *rest = pipe.execute()
-        texts = rest[0] if rest else []
+        texts, log = rest if rest else ([], [])
         if version is None or head is None:
             raise SessionNotFoundError(session_id, self.url)
         try:
@@ -224,7 +247,7 @@ class RedisStore(Store):
         except ValueError:
             raise corrupt(session_id, f"its version is {version!r}") from None
         items = parse_events(session_id, texts) if events else []
-        return RawSession(number, head, items, _none(customer))
+        return RawSession(number, head, items, _none(customer), [str(t) for t in log])
 
     def _infos(self, ids: list[str]) -> list[SessionInfo]:
         with self._guard():

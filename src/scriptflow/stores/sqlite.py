@@ -10,7 +10,11 @@ Writers of this module first queue on an ``flock`` of ``PATH.lock``, which wakes
 one the moment the lock is free (SQLite's own busy wait sleeps for milliseconds), so
 several processes saving at once keep their combined speed.
 
-The schema is a contract: reports run SQL on this file (see ``SCHEMA``).
+The schema is a contract: reports run SQL on this file (see ``SCHEMA``). The
+``state_log`` table (see :mod:`scriptflow.stores.delta`) is an addition that leaves
+every other table as it was, so the schema is still ``1``: opening a file from before it
+creates the table, and its sessions load as before. Earlier versions of scriptflow
+reading a session saved by this one say it has an unsupported format (2).
 """
 
 from __future__ import annotations
@@ -21,12 +25,15 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from json.encoder import encode_basestring
 from typing import Any
 
 from ..engine.clock import Clock
+from ..engine.events import Event
 from ..engine.session import Session
 from ..errors import StoreError
 from .base import Merge, RawSession, SessionInfo, SessionNotFoundError, Store, conflict, corrupt
+from .delta import Pending, to_json
 
 SCHEMA_VERSION = "1"
 SCHEMA = """
@@ -49,6 +56,10 @@ CREATE TABLE IF NOT EXISTS events (
   detail TEXT, data TEXT,
   PRIMARY KEY (session_id, seq)
 );
+CREATE TABLE IF NOT EXISTS state_log (
+  session_id TEXT NOT NULL, seq INTEGER NOT NULL, data TEXT NOT NULL,
+  PRIMARY KEY (session_id, seq)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS customers (key TEXT PRIMARY KEY, version INTEGER NOT NULL,
                                       updated_at REAL NOT NULL, tracker TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS events_type ON events(type, script, node);
@@ -62,8 +73,38 @@ _EVENT = "seq, type, at, actor, script, node, fact, value, detail, data"
 
 
 def _json(value: Any) -> str | None:
-    return None if value is None else json.dumps(value, separators=(",", ":"),
-                                                 ensure_ascii=False)
+    return None if value is None else to_json(value)
+
+
+_KINDS: dict[str, str] = {}  # the JSON of {"kind": …}, the data of most events
+
+
+def _value_json(value: Any) -> str | None:
+    if value is None:
+        return None
+    return encode_basestring(value) if type(value) is str else to_json(value)
+
+
+def _data_json(data: dict[str, Any] | None) -> str | None:
+    if not data:
+        return None
+    if len(data) == 1:
+        kind = data.get("kind")
+        if type(kind) is str:
+            text = _KINDS.get(kind)
+            if text is None:
+                text = to_json(data)
+                if len(_KINDS) < 64:
+                    _KINDS[kind] = text
+            return text
+    return to_json(data)
+
+
+def _new_event_row(session_id: str, seq: int, event: Event) -> tuple[Any, ...]:
+    """What :func:`event_row` makes of ``event.to_dict()``, from the event itself."""
+    return (session_id, seq, event.type, event.at, event.actor, event.script, event.node,
+            event.fact, _value_json(event.value), event.detail or None,
+            _data_json(event.data))
 
 
 def event_row(session_id: str, seq: int, event: dict[str, Any]) -> tuple[Any, ...]:
@@ -142,9 +183,10 @@ class SQLiteStore(Store):
                 raise StoreError(f"the session store {self.url} failed: {exc}") from None
 
     # -- sessions ------------------------------------------------------------------------
-    def _write(self, info: SessionInfo, expected: int, head: str, session: Session,
-               count_hint: int | None, merge: Merge | None) -> None:
+    def _write(self, info: SessionInfo, expected: int, pending: Pending, session: Session,
+               merge: Merge | None) -> None:
         sid = info.id
+        events = session.events
         with self._tx() as db:
             # The common case in one statement: the stored version is the one expected.
             updated = expected > 0 and db.execute(
@@ -152,7 +194,8 @@ class SQLiteStore(Store):
                 "result = ?, code = ?, customer = coalesce(?, customer), updated_at = ?, "
                 "head = ? WHERE id = ? AND version = ?",
                 (info.version, info.current_script, info.node, info.status, info.result,
-                 info.code, info.customer, info.updated_at, head, sid, expected)).rowcount
+                 info.code, info.customer, info.updated_at, pending.head, sid,
+                 expected)).rowcount
             if not updated:
                 row = db.execute("SELECT version FROM sessions WHERE id = ?",
                                  (sid,)).fetchone()
@@ -161,21 +204,27 @@ class SQLiteStore(Store):
                 db.execute("INSERT INTO sessions VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                            (sid, info.version, info.script, info.current_script, info.node,
                             info.status, info.result, info.code, info.customer,
-                            info.started_at, info.updated_at, head))
+                            info.started_at, info.updated_at, pending.head))
             if not expected:
                 count = 0
-            elif count_hint is not None:  # what this store saw at this very version
-                count = count_hint
+            elif pending.events_from is not None:  # what this store saw at this version
+                count = pending.events_from
             else:
                 count = db.execute("SELECT coalesce(max(seq) + 1, 0) FROM events "
                                    "WHERE session_id = ?", (sid,)).fetchone()[0]
-            if count > len(session.events):
+            if count > len(events):
                 raise corrupt(sid, f"the store has {count} events, the session "
-                                   f"{len(session.events)}")
-            new = session.events_since(count)
-            if new:
+                                   f"{len(events)}")
+            if count < len(events):
                 db.executemany("INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                               [event_row(sid, count + i, e) for i, e in enumerate(new)])
+                               [_new_event_row(sid, count + i, e)
+                                for i, e in enumerate(events[count:])])
+            if pending.base:
+                db.execute("DELETE FROM state_log WHERE session_id = ?", (sid,))
+            if pending.record is not None:
+                # a wrong log_from (a corrupt store) collides with the primary key
+                db.execute("INSERT INTO state_log VALUES (?, ?, ?)",
+                           (sid, 0 if pending.base else pending.log_from, pending.record))
             if merge is not None and info.customer is not None:
                 old = db.execute("SELECT tracker FROM customers WHERE key = ?",
                                  (info.customer,)).fetchone()
@@ -188,9 +237,12 @@ class SQLiteStore(Store):
         with self._tx(write=False) as db:  # one snapshot: the head and its events agree
             row = db.execute("SELECT version, head, customer FROM sessions WHERE id = ?",
                              (session_id,)).fetchone()
-            rows = db.execute(f"SELECT {_EVENT} FROM events WHERE session_id = ? "
-                              "ORDER BY seq", (session_id,)).fetchall() if row and events \
-                else []
+            rows, log = [], []
+            if row and events:
+                rows = db.execute(f"SELECT {_EVENT} FROM events WHERE session_id = ? "
+                                  "ORDER BY seq", (session_id,)).fetchall()
+                log = db.execute("SELECT seq, data FROM state_log WHERE session_id = ? "
+                                 "ORDER BY seq", (session_id,)).fetchall()
         if row is None:
             raise SessionNotFoundError(session_id, self.url)
         out = []
@@ -198,7 +250,10 @@ class SQLiteStore(Store):
             if event[0] != index:
                 raise corrupt(session_id, f"event {index} is missing from the log")
             out.append(_event_dict(session_id, event))
-        return RawSession(row[0], row[1], out, row[2])
+        for index, (seq, _data) in enumerate(log):
+            if seq != index:
+                raise corrupt(session_id, f"state record {index} is missing")
+        return RawSession(row[0], row[1], out, row[2], [data for _seq, data in log])
 
     def _list(self, script: str | None, status: str | None, cutoff: float | None,
               limit: int | None) -> list[SessionInfo]:
@@ -219,13 +274,15 @@ class SQLiteStore(Store):
     def delete(self, session_id: str) -> bool:
         with self._tx() as db:
             db.execute("DELETE FROM events WHERE session_id = ?", (session_id,))
+            db.execute("DELETE FROM state_log WHERE session_id = ?", (session_id,))
             return db.execute("DELETE FROM sessions WHERE id = ?",
                               (session_id,)).rowcount > 0
 
     def _expire(self, cutoff: float) -> int:
         with self._tx() as db:
-            db.execute("DELETE FROM events WHERE session_id IN "
-                       "(SELECT id FROM sessions WHERE updated_at < ?)", (cutoff,))
+            for table in ("events", "state_log"):
+                db.execute(f"DELETE FROM {table} WHERE session_id IN "
+                           "(SELECT id FROM sessions WHERE updated_at < ?)", (cutoff,))
             return db.execute("DELETE FROM sessions WHERE updated_at < ?",
                               (cutoff,)).rowcount
 
@@ -258,10 +315,14 @@ class SQLiteStore(Store):
                               (customer,)).rowcount > 0
 
     # -- copying in (export_sqlite) ------------------------------------------------------
-    def put_raw(self, info: SessionInfo, head: str, events: list[dict[str, Any]]) -> None:
+    def put_raw(self, info: SessionInfo, head: str, events: list[dict[str, Any]],
+                log: list[str]) -> None:
         """Write a session exactly as another store holds it (replacing any here)."""
         with self._tx() as db:
             db.execute("DELETE FROM events WHERE session_id = ?", (info.id,))
+            db.execute("DELETE FROM state_log WHERE session_id = ?", (info.id,))
+            db.executemany("INSERT INTO state_log VALUES (?, ?, ?)",
+                           [(info.id, i, text) for i, text in enumerate(log)])
             db.execute("INSERT OR REPLACE INTO sessions VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                        (info.id, info.version, info.script, info.current_script, info.node,
                         info.status, info.result, info.code, info.customer, info.started_at,
