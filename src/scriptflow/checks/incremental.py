@@ -21,11 +21,11 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..format.document import Document
-from ..format.model import Script
+from ..format.model import Fact, Script
 from ..problems import Problem
-from .context import LintConfig, LintContext, facts_by_key
+from .context import LintConfig, LintContext
 from .files import FileResult, check_files, decode
-from .groups import Outline, outline, reads_library, script_groups
+from .groups import Outline, outline, outline_facts, reads_library, script_groups
 from .runner import configure, run_rules
 
 if TYPE_CHECKING:
@@ -88,13 +88,15 @@ class CachedLint:
             else:
                 problems += found
         self.load(i for unit, _key in todo for i in unit)
-        library_facts = facts_by_key(unique.values())
+        # Every declaration only for SF202's hints, which a reused group never has.
+        library_facts = outline_facts(outlines, unique,
+                                      shared_only=all(key is not None for _unit, key in todo))
         for unit, key in todo:
             found = self._check(unit, owner, unique, library_facts)
             if key is not None:
                 self.cache.put(GROUP_KIND, key, pickle.dumps(found, pickle.HIGHEST_PROTOCOL))
             problems += found
-        problems += self._library_problems(outlines, unique)
+        problems += self._library_problems(outlines, unique, library_facts)
         problems.sort(key=Problem.sort_key)
         return problems
 
@@ -112,7 +114,7 @@ class CachedLint:
                 for i in unit}
 
     def _check(self, unit: list[int], owner: dict[str, int], unique: dict[str, Script],
-               library_facts: dict[str, Any]) -> list[Problem]:
+               library_facts: dict[str, list[Fact]]) -> list[Problem]:
         """The configured problems of one group's files (or of a file of its own)."""
         results = [self.results[i] for i in unit]
         documents = self._documents(unit)
@@ -125,10 +127,11 @@ class CachedLint:
             problems += run_rules(ctx, "group")
         return configure(problems, self.config, documents)
 
-    def _library_problems(self, outlines: list[Outline], unique: dict[str, Script]
-                          ) -> list[Problem]:
+    def _library_problems(self, outlines: list[Outline], unique: dict[str, Script],
+                          library_facts: dict[str, list[Fact]]) -> list[Problem]:
         everything = [item.script for item in outlines if item.script is not None]
-        found = run_rules(LintContext(unique, everything, {}, self.config), "library")
+        ctx = LintContext(unique, everything, {}, self.config, library_facts=library_facts)
+        found = run_rules(ctx, "library")
         # Inline ignores need the files' node positions: loaded only where there are any.
         at = {path: i for i, path in enumerate(self.paths)}
         ignoring = {at[p.path] for p in found if p.path in at and outlines[at[p.path]].ignores}
