@@ -8,11 +8,16 @@ their docstrings), and for each way of saving runs sessions through the chain fo
 fixed time, in one process and in two at once (separate sessions, the same store).
 
 A *step* is ``session.answer(value)`` followed by saving the session. Beside the
-stores (which rewrite a small head and append the new events), the same run measures
-the naive way: rewrite the whole ``to_dict()`` JSON on every step, into a SQLite row
-(WAL, synchronous=NORMAL, as the SQLiteStore) and into a Redis string. Its cost grows
-with the transcript, so ``--steps`` (session length) matters; the default 40 is a long
-helpdesk contact.
+stores (which rewrite a head of constant size and append the new events and one state
+record), the same run measures the naive way: rewrite the whole ``to_dict()`` JSON on
+every step, into a SQLite row (WAL, synchronous=NORMAL, as the SQLiteStore) and into a
+Redis string. Its cost grows with the transcript, so ``--steps`` (session length)
+matters; the default 40 is a long helpdesk contact.
+
+Two floors, without the engine: a bare SQLite ``BEGIN; INSERT one row; COMMIT`` in the
+same WAL mode (what one durable write costs on this machine, whatever is written), and
+a bare Redis ``EVALSHA`` of a one-``HSET`` script sent the way RedisStore sends a save
+(one round trip). ``--only`` picks rows, e.g. ``--only sqlite,redis``.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ import redis
 
 from scriptflow import Session, load_library
 from scriptflow.stores import open_store
+from scriptflow.stores.delta import Saved, head, prepare
 
 Saver = Callable[[Session], None]
 
@@ -72,12 +78,22 @@ def make_saver(kind: str, where: dict[str, str]) -> tuple[Saver | None, Callable
     if kind == "answer only":
         return None, lambda: None
     if kind == "head only":  # what every store pays before it writes anything
+        saved: dict[str, Saved] = {}
 
-        def build_head(session: Session) -> None:
+        def build(session: Session) -> None:
+            pending = prepare(session, saved.get(session.id))
+            [e.to_dict() for e in session.events[pending.events_from or 0:]]
+            session.version = pending.after.version
+            saved[session.id] = pending.after
+
+        return build, lambda: None
+    if kind == "old head":  # what stores built before: the whole to_dict(events=False)
+
+        def build_old(session: Session) -> None:
             json.dumps(session.to_dict(events=False), separators=(",", ":"),
                        ensure_ascii=False)
 
-        return build_head, lambda: None
+        return build_old, lambda: None
     if kind in ("memory", "sqlite", "redis"):
         store = open_store(where[kind])
         return store.save, store.close
@@ -105,6 +121,8 @@ def make_saver(kind: str, where: dict[str, str]) -> tuple[Saver | None, Callable
 def run(kind: str, where: dict[str, str], lib_dir: str, seconds: float,
         start_at: float) -> tuple[int, float]:
     """Walk sessions through the chain for ``seconds``; returns (steps, elapsed)."""
+    if kind in FLOORS:
+        return run_floor(kind, where, seconds, start_at)
     lib = load_library(lib_dir)
     save, close = make_saver(kind, where)
     answers = ("red", "green", "blue")
@@ -124,6 +142,65 @@ def run(kind: str, where: dict[str, str], lib_dir: str, seconds: float,
     elapsed = time.perf_counter() - began
     close()
     return steps, elapsed
+
+
+FLOORS = ("sqlite floor", "redis floor")
+
+
+def run_floor(kind: str, where: dict[str, str], seconds: float,
+              start_at: float) -> tuple[int, float]:
+    """The cheapest durable write of each kind, in a loop, as steps; no engine."""
+    row = "x" * 200
+    if kind == "sqlite floor":
+        db = sqlite3.connect(where["floor_db"], isolation_level=None, timeout=30)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("CREATE TABLE IF NOT EXISTS floor (id INTEGER PRIMARY KEY, v TEXT)")
+
+        def write() -> None:
+            db.execute("BEGIN IMMEDIATE")
+            db.execute("INSERT INTO floor (v) VALUES (?)", (row,))
+            db.execute("COMMIT")
+
+        close: Callable[[], None] = db.close
+    else:
+        client = redis.Redis.from_url(where["redis"])
+        sha = client.script_load("return redis.call('HSET', KEYS[1], 'head', ARGV[1])")
+        conn = client.connection_pool.make_connection()
+        key = f"floor:{os.getpid()}"
+
+        def write() -> None:
+            conn.send_packed_command(conn.pack_command("EVALSHA", sha, 1, key, row))
+            conn.read_response()
+
+        def close() -> None:
+            conn.disconnect()
+            client.close()
+    while time.time() < start_at:
+        time.sleep(0.001)
+    steps, began = 0, time.perf_counter()
+    stop = began + seconds
+    while time.perf_counter() < stop:
+        for _ in range(100):
+            write()
+        steps += 100
+    elapsed = time.perf_counter() - began
+    close()
+    return steps, elapsed
+
+
+def head_sizes(lib_dir: str) -> tuple[int, int, int, int]:
+    """Bytes of the head after the first and the last answer: before (the whole
+    to_dict(events=False)) and now (the store's head)."""
+    lib = load_library(lib_dir)
+    session = lib.start("chain")
+    sizes: list[tuple[int, int]] = []
+    while session.prompt is not None:
+        session.answer("red")
+        old = len(json.dumps(session.to_dict(events=False), separators=(",", ":"),
+                             ensure_ascii=False).encode())
+        sizes.append((old, len(head(session, len(session.events), 99).encode())))
+    return sizes[0][0], sizes[-1][0], sizes[0][1], sizes[-1][1]
 
 
 def _child(kind: str, where: dict[str, str], lib_dir: str, seconds: float,
@@ -151,6 +228,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=3.0, help="per measurement")
     parser.add_argument("--steps", type=int, default=40, help="questions per session")
+    parser.add_argument("--only", default="", help="comma-separated rows to run "
+                        "(answer only, head only, old head, memory, sqlite, sqlite naive, "
+                        "sqlite floor, redis, redis naive, redis floor)")
     args = parser.parse_args()
     exe = shutil.which("redis-server")
     if exe is None:
@@ -163,7 +243,7 @@ def main() -> None:
     try:
         lib_dir = str(write_chain(folder / "lib", args.steps))
         where = {"memory": "memory://", "sqlite": f"sqlite:///{folder / 'store.db'}",
-                 "naive_db": str(folder / "naive.db"),
+                 "naive_db": str(folder / "naive.db"), "floor_db": str(folder / "floor.db"),
                  "redis": f"redis://127.0.0.1:{port}/0"}
         client = redis.Redis(port=port)
         for _ in range(200):
@@ -176,12 +256,24 @@ def main() -> None:
         print(f"machine: {platform.platform()}, {os.cpu_count()} cores, Python "
               f"{platform.python_version()}, SQLite {sqlite3.sqlite_version}, "
               f"redis-server {redis_version}")
-        print(f"session: {args.steps} questions; {args.seconds:g} s a measurement\n")
-        print(f"{'saving after every answer':<34} {'1 process':>12} {'2 processes':>12}")
-        kinds = ["answer only", "head only", "memory", "sqlite", "sqlite naive", "redis",
-                 "redis naive"]
+        print(f"session: {args.steps} questions; {args.seconds:g} s a measurement")
+        old1, old_n, new1, new_n = head_sizes(lib_dir)
+        print(f"head bytes after answer 1 / {args.steps}: before {old1:,} / {old_n:,}; "
+              f"now {new1:,} / {new_n:,}\n")
+        print(f"{'saving after every answer':<40} {'1 process':>12} {'2 processes':>12}")
+        kinds = ["answer only", "head only", "old head", "memory", "sqlite", "sqlite naive",
+                 "sqlite floor", "redis", "redis naive", "redis floor"]
+        if args.only:
+            chosen = [k.strip() for k in args.only.split(",")]
+            unknown = sorted(set(chosen) - set(kinds))
+            if unknown:
+                sys.exit(f"unknown rows: {', '.join(unknown)}")
+            kinds = [k for k in kinds if k in chosen]
         labels = {"answer only": "nothing (the engine alone)",
-                  "head only": "head JSON built, not written",
+                  "head only": "head + state record built, not written",
+                  "old head": "before: whole head JSON built",
+                  "sqlite floor": "floor: SQLite BEGIN+INSERT+COMMIT",
+                  "redis floor": "floor: Redis EVALSHA of one HSET",
                   "memory": "MemoryStore",
                   "sqlite": "SQLiteStore (head + new events)",
                   "sqlite naive": "SQLite, whole to_dict() JSON",
@@ -192,7 +284,7 @@ def main() -> None:
             two = measure(kind, where, lib_dir, args.seconds, 2) if kind != "memory" \
                 else float("nan")
             shown_two = "—" if two != two else f"{two:,.0f}/s"
-            print(f"{labels[kind]:<34} {one:>10,.0f}/s {shown_two:>12}", flush=True)
+            print(f"{labels[kind]:<40} {one:>10,.0f}/s {shown_two:>12}", flush=True)
         client.close()
     finally:
         server.kill()

@@ -35,11 +35,14 @@ are still read; the next save writes format 2.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
+from json.encoder import encode_basestring
 from typing import Any
 
+from ..engine.events import Event
 from ..engine.flow import Frame
-from ..engine.serial import HEAD_FORMAT, entry_dict, fingerprint, undo_dict, undo_frames, undo_keys
+from ..engine.serial import HEAD_FORMAT, fingerprint, undo_frames, undo_keys
 from ..engine.session import Session
 from ..engine.tracker import entries_of
 from ..errors import ResumeError
@@ -47,6 +50,8 @@ from ..errors import ResumeError
 # One encoder for every save (json.dumps with options builds a new one per call).
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, check_circular=False)
 to_json = _ENCODER.encode
+_str = encode_basestring  # a str as JSON, quotes included (C code)
+_FINGERPRINTS = "_store_fingerprint_json"
 
 
 @dataclass(slots=True)
@@ -75,7 +80,7 @@ class Pending:
 def prepare(session: Session, saved: Saved | None) -> Pending:
     """The save of ``session`` given what the store holds (None: unknown)."""
     undos = session._undos
-    record: dict[str, Any] | None
+    record: str | None
     if saved is None:
         record, frames = _base(session)
         base, log = True, 1
@@ -86,66 +91,198 @@ def prepare(session: Session, saved: Saved | None) -> Pending:
         base, events_from, log_from = False, saved.events, saved.log
         log = saved.log + (record is not None)
     count = len(session.events)
-    text = None if record is None else to_json(record)
-    return Pending(head(session, count, log), text, base, events_from, log_from,
+    return Pending(head(session, count, log), record, base, events_from, log_from,
                    Saved(session.version + 1, count, log, list(undos), frames))
+
+
+# -- JSON, written out by hand ---------------------------------------------------------
+# A save is mostly small, fixed shapes; writing them as text costs a fraction of
+# json.dumps on dicts (tests check the text against json.dumps).
+
+def scalar_json(value: Any) -> str:
+    """A str, bool, int, float or None as JSON."""
+    kind = type(value)
+    if kind is str:
+        return _str(value)
+    if value is None:
+        return "null"
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is float and math.isfinite(value):
+        return float.__repr__(value)  # what json writes
+    return to_json(value)
+
+
+_KINDS: dict[str, str] = {}  # the JSON of {"kind": …}, the data of most events
+
+
+def data_json(data: dict[str, Any] | None) -> str | None:
+    """An event's ``data`` as JSON (None when empty, as Event.to_dict leaves it out)."""
+    if not data:
+        return None
+    if len(data) == 1:
+        kind = data.get("kind")
+        if type(kind) is str:
+            text = _KINDS.get(kind)
+            if text is None:
+                text = to_json(data)
+                if len(_KINDS) < 64:
+                    _KINDS[kind] = text
+            return text
+    return to_json(data)
+
+
+def event_json(event: Event) -> str:
+    """``to_json(event.to_dict())``, written directly."""
+    parts = ['{"type":', _str(event.type), ',"at":', scalar_json(event.at), ',"actor":',
+             _str(event.actor)]
+    if event.script is not None:
+        parts += ',"script":', _str(event.script)
+    if event.node is not None:
+        parts += ',"node":', _str(event.node)
+    if event.fact is not None:
+        parts += ',"fact":', _str(event.fact)
+    if event.value is not None:
+        parts += ',"value":', scalar_json(event.value)
+    if event.detail:
+        parts += ',"detail":', _str(event.detail)
+    data = data_json(event.data)
+    if data is not None:
+        parts += ',"data":', data
+    parts.append("}")
+    return "".join(parts)
+
+
+def _entry_json(entry: Any) -> str:
+    if entry is None:
+        return "null"
+    value, source, script, node, learned_at, stale_at = entry
+    return "".join(('{"value":', scalar_json(value), ',"source":', _str(source),
+                    ',"script":', scalar_json(script), ',"node":', scalar_json(node),
+                    ',"learned_at":', scalar_json(learned_at), ',"stale_at":',
+                    scalar_json(stale_at), "}"))
+
+
+def _frames_json(frames: tuple[Frame, ...]) -> str:
+    return "[" + ",".join(f"[{_str(sid)},{_str(nid)}]" for sid, nid in frames) + "]"
+
+
+def _undo_json(record: Any) -> str:
+    """An undo record as in to_dict()'s ``undo``; a step's own record read in place."""
+    if type(record) is tuple:  # (answered, now, plan, …, stack, mode, previous, count)
+        facts = _str(record[2].key) + ":" + _entry_json(record[8])
+        stack, mode, events = record[6], record[7], record[9]
+    else:
+        facts = ",".join(_str(k) + ":" + _entry_json(e) for k, e in record.facts)
+        stack, mode, events = record.stack, record.mode, record.events
+    return "".join(('{"stack":', _frames_json(stack), ',"mode":', _str(mode), ',"facts":{',
+                    facts, '},"events":', str(int(events)), "}"))
+
+
+def _fingerprint_json(session: Session, sid: str, nid: str) -> str:
+    lib = session._lib
+    cache: dict[tuple[str, str], str] | None = getattr(lib, _FINGERPRINTS, None)
+    if cache is None:
+        cache = {}
+        setattr(lib, _FINGERPRINTS, cache)  # a Library never changes once loaded
+    text = cache.get((sid, nid))
+    if text is None:
+        text = cache[(sid, nid)] = to_json(fingerprint(lib, sid, nid))
+    return text
+
+
+def _scripts_json(session: Session, frames: Any, every_used: bool) -> str:
+    """``{"<sid>": {"hash", "nodes": {<fingerprints of frames>}}}`` (with every script
+    used, fingerprinted or not, when ``every_used``)."""
+    lib, used = session._lib, session._used
+    by_script: dict[str, list[str]] = {sid: [] for sid in used} if every_used else {}
+    for sid, nid in frames:
+        by_script.setdefault(sid, []).append(
+            _str(nid) + ":" + _fingerprint_json(session, sid, nid))
+    return "{" + ",".join(
+        "".join((_str(sid), ':{"hash":',
+                 _str(used.get(sid) or lib.scripts[sid].content_hash), ',"nodes":{',
+                 ",".join(nodes), "}}"))
+        for sid, nodes in by_script.items()) + "}"
+
+
+def _position_json(session: Session) -> str:
+    """The head's ``scripts`` and ``stack``: the same for every session standing where
+    this one stands, so kept per library."""
+    lib, stack = session._lib, session._stack
+    key = (stack, tuple(session._used.items()))
+    cache: dict[Any, str] | None = getattr(lib, _POSITIONS, None)
+    if cache is None or len(cache) > 10_000:  # bounded: calls make stacks many
+        cache = {}
+        setattr(lib, _POSITIONS, cache)
+    text = cache.get(key)
+    if text is None:
+        text = cache[key] = "".join((
+            ',"scripts":', _scripts_json(session, dict.fromkeys(stack), True),
+            ',"stack":', _frames_json(stack)))
+    return text
+
+
+_POSITIONS = "_store_position_json"
+
+
+def _nodes_json(session: Session, frames: set[Frame]) -> str:
+    """A state record's ``nodes``; one node's (every answer's case) kept per library."""
+    if len(frames) > 1:
+        return _scripts_json(session, sorted(frames), False)
+    frame = next(iter(frames))
+    key = (frame, session._used.get(frame[0]))
+    cache: dict[Any, str] | None = getattr(session._lib, _POSITIONS, None)
+    text = None if cache is None else cache.get(key)
+    if text is None:
+        text = _scripts_json(session, frames, False)
+        if cache is not None:
+            cache[key] = text
+    return text
 
 
 def head(session: Session, event_count: int, log: int) -> str:
     """The head's JSON: the same size after the 1st answer as after the 500th."""
-    lib, used = session._lib, session._used
-    scripts: dict[str, dict[str, Any]] = {}
-    for sid, digest in used.items():
-        scripts[sid] = {"hash": digest, "nodes": {}}
-    for sid, nid in session._stack:
-        info = scripts.get(sid)
-        if info is None:
-            info = scripts[sid] = {"hash": lib.scripts[sid].content_hash, "nodes": {}}
-        info["nodes"][nid] = fingerprint(lib, sid, nid)
     outcome = session._outcome
-    data: dict[str, Any] = {
-        "format": HEAD_FORMAT, "id": session.id, "actor": session.actor,
-        "started_at": session.started_at, "scripts": scripts,
-        "stack": session._stack, "mode": session._mode,
-        "outcome": None if outcome is None else {
-            "result": outcome.result, "code": outcome.code, "script": outcome.script,
-            "node": outcome.node, "message": outcome.message},
-        "event_count": event_count, "log": log}
+    parts = ['{"format":', str(HEAD_FORMAT), ',"id":', _str(session.id), ',"actor":',
+             _str(session.actor), ',"started_at":', scalar_json(session.started_at),
+             _position_json(session), ',"mode":', _str(session._mode),
+             ',"outcome":', "null" if outcome is None else to_json({
+                 "result": outcome.result, "code": outcome.code, "script": outcome.script,
+                 "node": outcome.node, "message": outcome.message}),
+             ',"event_count":', str(event_count), ',"log":', str(log)]
     if session._trail is not None:
-        data["trail"] = session._trail
-    return to_json(data)
+        parts += ',"trail":', to_json(session._trail)
+    parts.append("}")
+    return "".join(parts)
 
 
-def _nodes(session: Session, frames: set[Frame]) -> dict[str, Any]:
-    lib, used = session._lib, session._used
-    out: dict[str, dict[str, Any]] = {}
-    for sid, nid in frames:
-        info = out.get(sid)
-        if info is None:
-            digest = used.get(sid) or lib.scripts[sid].content_hash
-            info = out[sid] = {"hash": digest, "nodes": {}}
-        info["nodes"][nid] = fingerprint(lib, sid, nid)
-    return out
+def _record(base: bool, drop: int, pushed: list[Any], sets: list[str],
+            session: Session, new_frames: set[Frame]) -> str:
+    parts = ['"base":true'] if base else []
+    if drop:
+        parts.append(f'"drop":{drop}')
+    if pushed:
+        parts.append('"undo":[' + ",".join(_undo_json(r) for r in pushed) + "]")
+    if sets:
+        parts.append('"set":{' + ",".join(sets) + "}")
+    if new_frames:
+        parts.append('"nodes":' + _nodes_json(session, new_frames))
+    return "{" + ",".join(parts) + "}"
 
 
-def _base(session: Session) -> tuple[dict[str, Any], set[Frame]]:
+def _base(session: Session) -> tuple[str, set[Frame]]:
     """A record of the whole state: the tracker, back()'s log, their positions."""
     undos = session._undos
-    record: dict[str, Any] = {"base": True}
     frames: set[Frame] = set()
     for item in undos:
         frames.update(undo_frames(item))
-    if undos:
-        record["undo"] = [undo_dict(r) for r in undos]
-    entries = entries_of(session._tracker)
-    if entries:
-        record["set"] = {k: entry_dict(e) for k, e in entries.items()}
-    if frames:
-        record["nodes"] = _nodes(session, frames)
-    return record, frames
+    sets = [_str(k) + ":" + _entry_json(e)
+            for k, e in entries_of(session._tracker).items()]
+    return _record(True, 0, undos, sets, session, frames), frames
 
 
-def _changes(session: Session, saved: Saved) -> tuple[dict[str, Any] | None, set[Frame]]:
+def _changes(session: Session, saved: Saved) -> tuple[str | None, set[Frame]]:
     """The record of what changed since ``saved`` (None: nothing), and the positions
     fingerprinted in the log after it."""
     undos, old = session._undos, saved.undos
@@ -157,30 +294,20 @@ def _changes(session: Session, saved: Saved) -> tuple[dict[str, Any] | None, set
     dropped, pushed = old[common:], undos[common:]
     if not dropped and not pushed:
         return None, saved.frames
-    record: dict[str, Any] = {}
-    if dropped:
-        record["drop"] = len(dropped)
-    keys: list[str] = []
+    keys: dict[str, None] = {}
     for item in dropped:
-        keys += undo_keys(item)
+        keys.update(dict.fromkeys(undo_keys(item)))
     frames = saved.frames
-    if pushed:
-        record["undo"] = [undo_dict(r) for r in pushed]
-        new: set[Frame] = set()
-        for item in pushed:
-            keys += undo_keys(item)
-            new.update(undo_frames(item))
-        new -= frames
-        if new:
-            frames = frames | new
-            record["nodes"] = _nodes(session, new)
+    new: set[Frame] = set()
+    for item in pushed:
+        keys.update(dict.fromkeys(undo_keys(item)))
+        new.update(undo_frames(item))
+    new -= frames
+    if new:
+        frames = frames | new
     entries = entries_of(session._tracker)
-    sets: dict[str, Any] = {}
-    for key in keys:
-        entry = entries.get(key)
-        sets[key] = None if entry is None else entry_dict(entry)
-    record["set"] = sets
-    return record, frames
+    sets = [_str(k) + ":" + _entry_json(entries.get(k)) for k in keys]
+    return _record(False, len(dropped), pushed, sets, session, new), frames
 
 
 def expand(head: dict[str, Any], records: list[str]) -> tuple[dict[str, Any], set[Frame]]:

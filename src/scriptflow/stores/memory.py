@@ -25,7 +25,7 @@ from .base import (
     in_window,
     parse_events,
 )
-from .delta import Pending, to_json
+from .delta import Pending, event_json
 
 
 @dataclass(slots=True)
@@ -60,7 +60,7 @@ class MemoryStore(Store):
                     and len(stored.log) != pending.log_from:
                 raise corrupt(info.id, f"the store has {len(stored.log)} state records "
                                        f"where version {expected} had {pending.log_from}")
-            new = [to_json(e) for e in session.events_since(count)]
+            new = [event_json(e) for e in session.events[count:]]
             tracker = None
             if merge is not None:
                 old = self._customer_data.get(info.customer or "")

@@ -25,7 +25,6 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from json.encoder import encode_basestring
 from typing import Any
 
 from ..engine.clock import Clock
@@ -33,7 +32,7 @@ from ..engine.events import Event
 from ..engine.session import Session
 from ..errors import StoreError
 from .base import Merge, RawSession, SessionInfo, SessionNotFoundError, Store, conflict, corrupt
-from .delta import Pending, to_json
+from .delta import Pending, data_json, scalar_json, to_json
 
 SCHEMA_VERSION = "1"
 SCHEMA = """
@@ -76,35 +75,11 @@ def _json(value: Any) -> str | None:
     return None if value is None else to_json(value)
 
 
-_KINDS: dict[str, str] = {}  # the JSON of {"kind": …}, the data of most events
-
-
-def _value_json(value: Any) -> str | None:
-    if value is None:
-        return None
-    return encode_basestring(value) if type(value) is str else to_json(value)
-
-
-def _data_json(data: dict[str, Any] | None) -> str | None:
-    if not data:
-        return None
-    if len(data) == 1:
-        kind = data.get("kind")
-        if type(kind) is str:
-            text = _KINDS.get(kind)
-            if text is None:
-                text = to_json(data)
-                if len(_KINDS) < 64:
-                    _KINDS[kind] = text
-            return text
-    return to_json(data)
-
-
 def _new_event_row(session_id: str, seq: int, event: Event) -> tuple[Any, ...]:
     """What :func:`event_row` makes of ``event.to_dict()``, from the event itself."""
     return (session_id, seq, event.type, event.at, event.actor, event.script, event.node,
-            event.fact, _value_json(event.value), event.detail or None,
-            _data_json(event.data))
+            event.fact, None if event.value is None else scalar_json(event.value),
+            event.detail or None, data_json(event.data))
 
 
 def event_row(session_id: str, seq: int, event: dict[str, Any]) -> tuple[Any, ...]:
