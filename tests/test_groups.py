@@ -317,46 +317,80 @@ def test_random_edit_sequences_through_the_cache(steps: list[tuple[str, int]]) -
 
 @pytest.fixture
 def checked(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
-    """The files of each group checked (not reused from the cache) in this process."""
+    """The files of each unit checked (not reused from the cache) in this process."""
     from scriptflow.checks import incremental
 
     seen: list[list[str]] = []
     original = incremental.CachedLint._check
 
-    def spy(self: incremental.CachedLint, unit: list[int], *args: object) -> list[Problem]:
-        seen.append(sorted(Path(self.paths[i]).name for i in unit))
-        return original(self, unit, *args)  # type: ignore[arg-type]
+    def spy(self: incremental.CachedLint, missed: list[incremental.Unit],
+            *args: object) -> list[Problem]:
+        seen.extend(sorted(Path(self.paths[i]).name for i in unit.files) for unit in missed)
+        return original(self, missed, *args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(incremental.CachedLint, "_check", spy)
     return seen
 
 
-def test_only_the_edited_group_is_checked_again(tmp_path: Path,
-                                                checked: list[list[str]]) -> None:
+def test_only_the_edited_file_and_what_depends_on_it_is_checked_again(
+        tmp_path: Path, checked: list[list[str]]) -> None:
     lib = tmp_path / "lib"
     lib.mkdir()
     for name in BASE:
         _apply(lib, name, -1)
     cache_dir = tmp_path / "cache"
     _agree(lib, cache_dir)
-    assert len(checked) == 3  # every group, the first time
+    assert len(checked) == 5  # every unit, the first time; intake and printer are one
     checked.clear()
-    _apply(lib, "closer.yaml", 0)
+    _apply(lib, "caller.yaml", 0)  # nothing depends on a caller
     _agree(lib, cache_dir)
-    assert checked == [["caller.yaml", "closer.yaml", "helper.yaml"]]
+    assert checked == [["caller.yaml"]]
     checked.clear()
-    _apply(lib, "lonely.yaml", 0)
+    _apply(lib, "closer.yaml", 0)  # what helper, and so caller, can end with
+    _agree(lib, cache_dir)
+    assert sorted(checked) == [["caller.yaml"], ["closer.yaml"], ["helper.yaml"]]
+    checked.clear()
+    _apply(lib, "intake.yaml", 0)  # intake and printer enter each other
     _agree(lib, cache_dir, need_scripts=True)
-    assert checked == [["lonely.yaml"]]
+    assert checked == [["intake.yaml", "printer.yaml"]]
     checked.clear()
     # A hint that names other scripts is checked again every time: they may have changed.
     _apply(lib, "printer.yaml", 0)
     _agree(lib, cache_dir)
     assert sorted(checked) == [["intake.yaml"], ["printer.yaml"]]
     checked.clear()
-    _apply(lib, "lonely.yaml", -1)  # back as first written: its group's entry hits
+    _apply(lib, "caller.yaml", -1)  # caller, helper and closer as first written: hits
+    _apply(lib, "closer.yaml", -1)
     _agree(lib, cache_dir)
     assert checked == [["intake.yaml"]]
     checked.clear()
     _agree(lib, cache_dir)  # nothing changed: the library's report is reused whole
     assert checked == []
+
+
+@pytest.mark.slow
+@settings(max_examples=60)
+@given(linked_libraries(), linked_libraries(), st.data())
+def test_random_linked_libraries_edited_through_the_cache(
+        before: list[dict[str, object]], after: list[dict[str, object]],
+        data: st.DataObject) -> None:
+    """Handoffs into named nodes, calls, loops: some files replaced, some deleted."""
+    with tempfile.TemporaryDirectory() as raw:
+        lib = Path(raw) / "lib"
+        lib.mkdir()
+        first = {f"s{i}.yaml": yaml.safe_dump(s, sort_keys=False) for i, s in enumerate(before)}
+        second = {f"s{i}.yaml": yaml.safe_dump(s, sort_keys=False) for i, s in enumerate(after)}
+        _write(lib, first)
+        cache_dir = Path(raw) / "cache"
+        _agree(lib, cache_dir)
+        for name in sorted(first.keys() | second.keys()):
+            how = data.draw(st.sampled_from(["keep", "replace", "delete"]), label=name)
+            if how == "delete":
+                (lib / name).unlink(missing_ok=True)
+            elif how == "replace" and name in second:
+                (lib / name).write_text(second[name], encoding="utf-8")
+        _agree(lib, cache_dir)
+        for name in second.keys() - first.keys():
+            (lib / name).unlink(missing_ok=True)
+        _write(lib, first)
+        _agree(lib, cache_dir, need_scripts=True)

@@ -56,12 +56,6 @@ class LintContext:
             return self.library_facts
         return facts_by_key(self.scripts.values())
 
-    def group(self, ids: Iterable[str]) -> LintContext:
-        """The same library seen through one group of its scripts."""
-        members = {sid: self.scripts[sid] for sid in ids}
-        return LintContext(members, list(members.values()), self.documents, self.config,
-                           library_names=self.names, library_facts=self.facts_by_key)
-
     def fact(self, script: Script, key: str | None) -> Fact | None:
         return script.facts.get(key) if key is not None else None
 

@@ -1,21 +1,22 @@
-"""Groups of scripts whose problems depend on each other, and outlines of scripts.
+"""Which scripts' problems depend on which other scripts, and outlines of scripts.
 
 A script's problems depend on another script only through a few links (the rules that
 follow them are in brackets):
 
-- a handoff or call that enters another script at a named node (SF201, SF301, SF302:
-  the node must exist and is entered from outside; SF402, SF404: what is known there);
-- a call (SF402, SF404: what the called script learns and forgets; SF304: the results
-  it can end with, following its handoffs, so every handoff of a script a call can
-  reach this way is a link too).
+- a handoff or call that enters another script at a named node: the node must exist
+  (SF201), it is entered from outside (SF301, SF302), and what is known there comes
+  from the script that enters (SF402, SF404). Both scripts depend on each other.
+- a call: the caller depends on what the called script learns and forgets (SF402,
+  SF404) and on the results it can end with, following its handoffs (SF304).
 
 A handoff to another script's start carries nothing: a start is an entry where nothing
-is known yet, and the handoff only needs the script to exist (SF203). Scripts joined
-by links, directly or not, form a *group*; rules of scope ``group`` see one group at a
-time, so a group's problems are a function of its files alone, plus library-wide
-names in two messages: the hints of SF202 (a fact declared elsewhere) and SF203 (a
-script with a similar name). A group whose scripts say either is not reused from the
-cache.
+is known yet, and the handoff only needs the script to exist (SF203). So a script's
+problems are a function of its file and the files it depends on, directly or not, plus
+library-wide names in two hints: SF202's (a fact declared elsewhere) and SF203's (a
+script with a similar name). The cache (:mod:`.incremental`) reuses them on that basis.
+
+Scripts joined by dependencies either way form a *group*: the group rules run one group
+at a time (:func:`.runner.run_groups`), so the data flow numbers only a group's facts.
 
 An *outline* keeps what the library-wide rules and the grouping need from a script: its
 header, its handoff and call nodes, and the key, type, options and place of each fact.
@@ -89,11 +90,44 @@ def links(script: Script) -> Iterable[Node]:
     return (n for n in script.nodes.values() if n.type in LINK_TYPES)
 
 
-def script_groups(scripts: Mapping[str, Script]) -> list[list[str]]:
-    """Ids of ``scripts`` (unique ids, in library order) joined by links, in that order.
+def dependencies(scripts: Mapping[str, Script]) -> dict[str, list[str]]:
+    """For each of ``scripts`` (unique ids, in library order), the scripts whose content
+    its problems depend on directly (see the module's docstring).
 
+    A link that enters a named node makes both sides depend on each other; a call makes
+    the caller depend on the callee, and on every script the callee's handoffs lead to
+    (through the callee and those scripts depending on them: more than needed, simpler).
     Works as well on outlines as on whole scripts: only links are looked at.
     """
+    found: dict[str, list[str]] = {sid: [] for sid in scripts}
+    called: list[str] = []
+    for script in scripts.values():
+        for node in links(script):
+            target = node.target_script or ""
+            if target not in scripts:
+                continue
+            if node.type == "call" or node.target_node is not None:
+                found[script.id].append(target)
+            if node.target_node is not None:
+                found[target].append(script.id)  # entered there from outside
+            if node.type == "call":
+                called.append(target)
+    seen = set(called)
+    while called:
+        script = scripts[called.pop()]
+        for node in links(script):
+            target = node.target_script or ""
+            if node.type == "handoff" and target in scripts:
+                found[script.id].append(target)
+                if target not in seen:
+                    seen.add(target)
+                    called.append(target)
+    return found
+
+
+def script_groups(scripts: Mapping[str, Script]) -> list[list[str]]:
+    """Ids of ``scripts`` (unique ids, in library order) joined by dependencies either
+    way, in that order: no script's problems depend on a script outside its group."""
     parent = {sid: sid for sid in scripts}
 
     def root(sid: str) -> str:
@@ -102,33 +136,11 @@ def script_groups(scripts: Mapping[str, Script]) -> list[list[str]]:
             sid = parent[sid]
         return sid
 
-    def join(a: str, b: str) -> None:
-        ra, rb = root(a), root(b)
-        if ra != rb:
-            parent[rb] = ra
-
-    called: list[str] = []
-    for script in scripts.values():
-        for node in links(script):
-            target = node.target_script or ""
-            if target not in scripts:
-                continue
-            if node.type == "call":
-                join(script.id, target)
-                called.append(target)
-            elif node.target_node is not None:
-                join(script.id, target)
-    # What a call can end with follows the callee's handoffs, wherever they lead.
-    seen = set(called)
-    while called:
-        script = scripts[called.pop()]
-        for node in links(script):
-            target = node.target_script or ""
-            if node.type == "handoff" and target in scripts:
-                join(script.id, target)
-                if target not in seen:
-                    seen.add(target)
-                    called.append(target)
+    for sid, needs in dependencies(scripts).items():
+        for other in needs:
+            a, b = root(sid), root(other)
+            if a != b:
+                parent[b] = a
     groups: dict[str, list[str]] = {}
     for sid in scripts:
         groups.setdefault(root(sid), []).append(sid)

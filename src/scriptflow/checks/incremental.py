@@ -1,13 +1,17 @@
-"""Lint through the cache: after an edit, only the edited file's group is checked again.
+"""Lint through the cache: after an edit, only the edited file and the files whose
+problems depend on it (:mod:`.groups`) are checked again.
 
 Three kinds of entries besides each file's parse result (:mod:`.files`):
 
 - ``outline``, by the file's content: the small part of its result that grouping and
   the library-wide rules need (:class:`.groups.Outline`), so that an unchanged file's
   whole result is not even loaded;
-- ``group``, by the configuration and the paths and contents of a group's files: the
-  group's problems, configured (ignores applied), per-file problems included. A file
-  that is in no group (no script built, or a repeated id) is a group of its own;
+- ``group``, per *unit*: scripts that depend on each other (a strongly connected part
+  of the dependencies), or a file without a script of its own (none built, or its id
+  taken by an earlier file). The entry holds the unit's problems, configured, per-file
+  problems included; its key hashes the configuration, the paths and contents of the
+  unit's files, and the keys of the units it depends on (so a change reaches every
+  unit that depends on it, and nothing else);
 - the library's report (:mod:`.runner`), for a rerun with nothing changed.
 
 The library-scope rules run over the outlines every time: they are quick.
@@ -18,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import pickle
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..format.document import Document
@@ -25,14 +30,25 @@ from ..format.model import Fact, Script
 from ..problems import Problem
 from .context import LintConfig, LintContext
 from .files import FileResult, check_files, decode
-from .groups import Outline, outline, outline_facts, reads_library, script_groups
-from .runner import configure, run_rules
+from .graphalg import strongly_connected
+from .groups import Outline, dependencies, outline, outline_facts, reads_library
+from .runner import configure, run_groups, run_rules
 
 if TYPE_CHECKING:
     from ..cache import Cache
 
 OUTLINE_KIND = "outline"
 GROUP_KIND = "group"
+
+
+@dataclass(slots=True)
+class Unit:
+    """Files whose problems are cached together: scripts that depend on each other, or a
+    file without a script of its own (none built, or its id taken by an earlier file)."""
+
+    files: list[int]  # indices into the run's paths
+    scripts: list[str]
+    key: str | None  # None: not reused (its hints name other scripts, which may change)
 
 
 class CachedLint:
@@ -74,58 +90,95 @@ class CachedLint:
             if item.script is not None and item.script.id not in unique:
                 unique[item.script.id] = item.script
                 owner[item.script.id] = index
-        units = [([owner[sid] for sid in group], True) for group in script_groups(unique)]
-        grouped = set(owner.values())
-        units += [([i], False) for i in range(len(outlines)) if i not in grouped]
+        needs = dependencies(unique)
+        units = self._units(outlines, unique, owner, needs)
         problems: list[Problem] = []
-        todo: list[tuple[list[int], str | None]] = []
-        for unit, is_group in units:
-            reusable = not is_group or not reads_library((outlines[i] for i in unit), unique)
-            key = self._unit_key(unit, is_group) if reusable else None
-            found = _load(self.cache.get(GROUP_KIND, key), list) if key is not None else None
+        missed: list[Unit] = []
+        for unit in units:
+            found = _load(self.cache.get(GROUP_KIND, unit.key), list) if unit.key else None
             if found is None:
-                todo.append((unit, key))
+                missed.append(unit)
             else:
                 problems += found
-        self.load(i for unit, _key in todo for i in unit)
-        # Every declaration only for SF202's hints, which a reused group never has.
+        # Every declaration only for SF202's hints, which a reusable unit never has.
         library_facts = outline_facts(outlines, unique,
-                                      shared_only=all(key is not None for _unit, key in todo))
-        for unit, key in todo:
-            found = self._check(unit, owner, unique, library_facts)
-            if key is not None:
-                self.cache.put(GROUP_KIND, key, pickle.dumps(found, pickle.HIGHEST_PROTOCOL))
-            problems += found
+                                      shared_only=all(u.key is not None for u in missed))
+        if missed:
+            problems += self._check(missed, unique, owner, needs, library_facts)
         problems += self._library_problems(outlines, unique, library_facts)
         problems.sort(key=Problem.sort_key)
         return problems
 
-    def _unit_key(self, unit: list[int], grouped: bool) -> str:
+    def _units(self, outlines: list[Outline], unique: dict[str, Script], owner: dict[str, int],
+               needs: dict[str, list[str]]) -> list[Unit]:
+        """Scripts that depend on each other, each with a key that changes when their files
+        or any file they depend on change; then each file without a script of its own."""
+        units: list[Unit] = []
+        key_of: dict[str, str] = {}
+        for component in strongly_connected(needs):  # what a component needs comes first
+            members = sorted(component, key=owner.__getitem__)
+            inside = set(members)
+            below = sorted({key_of[o] for sid in members for o in needs[sid] if o not in inside})
+            files = [owner[sid] for sid in members]
+            key = self._unit_key(files, below)
+            key_of.update(dict.fromkeys(members, key))
+            reusable = not reads_library((outlines[i] for i in files), unique)
+            units.append(Unit(files, members, key if reusable else None))
+        scripted = set(owner.values())
+        units += [Unit([i], [], self._unit_key([i], None)) for i in range(len(outlines))
+                  if i not in scripted]
+        return units
+
+    def _unit_key(self, files: list[int], below: list[str] | None) -> str:
         config = self.config
-        digest = hashlib.sha256(repr((grouped, sorted(config.ignore),
+        digest = hashlib.sha256(repr((below, sorted(config.ignore),
                                       sorted(config.severity.items()),
                                       config.max_questions)).encode())
-        for index in unit:
+        for index in files:
             digest.update(f"{self.paths[index]}\0{self.keys[index]}\n".encode())
         return digest.hexdigest()
 
-    def _documents(self, unit: Iterable[int], text: bool = True) -> dict[str, Document]:
+    def _documents(self, files: Iterable[int], text: bool = True) -> dict[str, Document]:
         return {self.paths[i]: self.results[i].document(decode(self.raws[i]) if text else "")
-                for i in unit}
+                for i in files}
 
-    def _check(self, unit: list[int], owner: dict[str, int], unique: dict[str, Script],
-               library_facts: dict[str, list[Fact]]) -> list[Problem]:
-        """The configured problems of one group's files (or of a file of its own)."""
-        results = [self.results[i] for i in unit]
-        documents = self._documents(unit)
-        problems = [p for r in results for p in r.problems]
-        members = {r.script.id: r.script for i, r in zip(unit, results, strict=True)
-                   if r.script is not None and owner.get(r.script.id) == i}
-        if members:
-            ctx = LintContext(members, list(members.values()), documents, self.config,
-                              library_names=unique.keys(), library_facts=library_facts)
-            problems += run_rules(ctx, "group")
-        return configure(problems, self.config, documents)
+    def _check(self, missed: list[Unit], unique: dict[str, Script], owner: dict[str, int],
+               needs: dict[str, list[str]], library_facts: dict[str, list[Fact]]
+               ) -> list[Problem]:
+        """The configured problems of the units not in the cache, which are stored.
+
+        The rules run over these units' scripts and every script they depend on (a set
+        closed under dependencies, so each script's problems come out as in the whole
+        library); only the problems of the units' own files are kept.
+        """
+        closure = {sid for unit in missed for sid in unit.scripts}
+        todo = list(closure)
+        while todo:
+            for other in needs[todo.pop()]:
+                if other not in closure:
+                    closure.add(other)
+                    todo.append(other)
+        files = [i for unit in missed for i in unit.files]
+        self.load([*files, *(owner[sid] for sid in closure)])
+        documents = self._documents(files)
+        found = [p for i in files for p in self.results[i].problems]
+        scripts: dict[str, Script] = {}
+        for sid in unique:
+            script = self.results[owner[sid]].script if sid in closure else None
+            if script is not None:
+                scripts[sid] = script
+        checked = run_groups(scripts, documents, self.config, unique.keys(), library_facts)
+        found += [p for p in checked if p.path in documents]
+        found = configure(found, self.config, documents)
+        unit_of = {self.paths[i]: n for n, unit in enumerate(missed) for i in unit.files}
+        by_unit: list[list[Problem]] = [[] for _unit in missed]
+        for problem in found:
+            by_unit[unit_of[problem.path]].append(problem)
+        for unit, problems in zip(missed, by_unit, strict=True):
+            if unit.key is not None:
+                self.cache.put(GROUP_KIND, unit.key,
+                               pickle.dumps(problems, pickle.HIGHEST_PROTOCOL))
+        return found
 
     def _library_problems(self, outlines: list[Outline], unique: dict[str, Script],
                           library_facts: dict[str, list[Fact]]) -> list[Problem]:

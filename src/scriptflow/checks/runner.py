@@ -5,13 +5,13 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Sequence, Set
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from ..codes import make_problem
 from ..format.document import Document, paused_gc
-from ..format.model import Script, build_script
+from ..format.model import Fact, Script, build_script
 from ..format.reader import find_script_files
 from ..format.schema import validate
 from ..problems import LintReport, Problem
@@ -88,17 +88,29 @@ def run_rules(ctx: LintContext, scope: Scope | None = None) -> list[Problem]:
     return problems
 
 
-def check_scripts(documents: Sequence[Document], scripts: Sequence[Script],
-                  config: LintConfig) -> tuple[LintContext, list[Problem]]:
-    """Library-wide rules over built scripts: group by group, then across groups.
+def run_groups(scripts: dict[str, Script], documents: dict[str, Document],
+               config: LintConfig, names: Set[str], facts: dict[str, list[Fact]]
+               ) -> list[Problem]:
+    """The group rules over ``scripts`` (unique ids, in library order), group by group.
 
     One group at a time keeps the data-flow bit sets as small as a group's facts, and
     gives the same problems as one pass over the whole library (tests/test_groups.py).
+    ``names`` and ``facts``: every script id and fact declaration of the library.
     """
-    ctx = _context(documents, scripts, config)
     problems: list[Problem] = []
-    for group in script_groups(ctx.scripts):
-        problems += run_rules(ctx.group(group), "group")
+    for group in script_groups(scripts):
+        members = {sid: scripts[sid] for sid in group}
+        ctx = LintContext(members, list(members.values()), documents, config,
+                          library_names=names, library_facts=facts)
+        problems += run_rules(ctx, "group")
+    return problems
+
+
+def check_scripts(documents: Sequence[Document], scripts: Sequence[Script],
+                  config: LintConfig) -> tuple[LintContext, list[Problem]]:
+    """Library-wide rules over built scripts: group by group, then across groups."""
+    ctx = _context(documents, scripts, config)
+    problems = run_groups(ctx.scripts, ctx.documents, config, ctx.names, ctx.facts_by_key)
     problems += run_rules(ctx, "library")
     return ctx, problems
 
