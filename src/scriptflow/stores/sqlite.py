@@ -32,6 +32,7 @@ from ..engine.events import Event
 from ..engine.session import Session
 from ..errors import StoreError
 from .base import Merge, RawSession, SessionInfo, SessionNotFoundError, Store, conflict, corrupt
+from .checkpoint import Checkpointer
 from .delta import Pending, data_json, scalar_json, to_json
 
 SCHEMA_VERSION = "1"
@@ -123,6 +124,9 @@ class SQLiteStore(Store):
             self._db.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute(f"PRAGMA synchronous={synchronous.upper()}")
+            # checkpoints run in a thread of their own (see checkpoint.py)
+            self._db.execute("PRAGMA wal_autocheckpoint=0")
+            self._checkpoints = Checkpointer(path, timeout)
             with self._tx():
                 self._create()
         except sqlite3.Error as exc:
@@ -152,6 +156,8 @@ class SQLiteStore(Store):
                     db.execute("ROLLBACK")
                     raise
                 db.execute("COMMIT")
+                if write:
+                    self._checkpoints.committed()
             except sqlite3.Error as exc:
                 if db.in_transaction:
                     db.execute("ROLLBACK")
@@ -312,6 +318,7 @@ class SQLiteStore(Store):
 
     def close(self) -> None:
         with self._lock:
+            self._checkpoints.close()
             self._db.close()
             if self._queue is not None:
                 os.close(self._queue)
