@@ -3,9 +3,10 @@
 A script's problems depend on another script only through a few links (the rules that
 follow them are in brackets):
 
-- a handoff or call that enters another script at a named node: the node must exist
-  (SF201), it is entered from outside (SF301, SF302), and what is known there comes
-  from the script that enters (SF402, SF404). Both scripts depend on each other.
+- a handoff or call that enters another script at a named node: the entered script
+  depends on the one entering (its node is entered from outside: SF301, SF302; what
+  is known there comes from the entering script: SF402, SF404), and the entering one
+  on the entered one's node names (the node must exist: SF201).
 - a call: the caller depends on what the called script learns and forgets (SF402,
   SF404) and on the results it can end with, following its handoffs (SF304).
 
@@ -24,6 +25,7 @@ header, its handoff and call nodes, and the key, type, options and place of each
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -46,6 +48,7 @@ class Outline:
     path: str
     script: Script | None  # header and links only; None when no script was built
     facts: tuple[FactOutline, ...] = ()
+    node_names: str = ""  # a digest of the script's node ids, what a named link reads
     unknown_fact: bool = False  # names an undeclared fact: SF202's hint looks elsewhere
     ignores: dict[int, frozenset[str]] = field(default_factory=dict)  # inline ignores
 
@@ -58,11 +61,12 @@ class Outline:
 
 def outline(path: str, script: Script | None, ignores: dict[int, frozenset[str]]) -> Outline:
     if script is None:
-        return Outline(path, None, (), False, ignores)
+        return Outline(path, None, (), "", False, ignores)
     links = {n.id: n for n in script.nodes.values() if n.type in LINK_TYPES}
     facts = tuple((f.key, f.type, f.options, f.mark) for f in script.facts.values())
+    names = hashlib.sha256("\0".join(script.node_order).encode()).hexdigest()
     return Outline(path, replace(script, nodes=links, node_order={}, facts={}), facts,
-                   has_unknown_fact(script), ignores)
+                   names, has_unknown_fact(script), ignores)
 
 
 def outline_facts(outlines: Iterable[Outline], unique: Mapping[str, Script],
@@ -90,39 +94,47 @@ def links(script: Script) -> Iterable[Node]:
     return (n for n in script.nodes.values() if n.type in LINK_TYPES)
 
 
-def dependencies(scripts: Mapping[str, Script]) -> dict[str, list[str]]:
-    """For each of ``scripts`` (unique ids, in library order), the scripts whose content
-    its problems depend on directly (see the module's docstring).
+@dataclass(slots=True)
+class Dependencies:
+    """For each script (unique ids, in library order), the scripts its problems read."""
 
-    A link that enters a named node makes both sides depend on each other; a call makes
-    the caller depend on the callee, and on every script the callee's handoffs lead to
-    (through the callee and those scripts depending on them: more than needed, simpler).
-    Works as well on outlines as on whole scripts: only links are looked at.
+    needs: dict[str, list[str]]  # whole scripts
+    peeks: dict[str, list[str]]  # only their node names: a link's named node must exist
+
+
+def dependencies(scripts: Mapping[str, Script]) -> Dependencies:
+    """What each of ``scripts`` depends on directly (see the module's docstring).
+
+    A call makes the caller need the callee, and every script the callee's handoffs
+    lead to (through the callee and each of those needing the next: more than needed,
+    simpler). Works as well on outlines as on whole scripts: only links are read.
     """
-    found: dict[str, list[str]] = {sid: [] for sid in scripts}
+    needs: dict[str, list[str]] = {sid: [] for sid in scripts}
+    peeks: dict[str, list[str]] = {sid: [] for sid in scripts}
     called: list[str] = []
     for script in scripts.values():
         for node in links(script):
             target = node.target_script or ""
             if target not in scripts:
                 continue
-            if node.type == "call" or node.target_node is not None:
-                found[script.id].append(target)
-            if node.target_node is not None:
-                found[target].append(script.id)  # entered there from outside
             if node.type == "call":
+                needs[script.id].append(target)
                 called.append(target)
+            if node.target_node is not None:
+                needs[target].append(script.id)  # entered there from outside
+                if node.type != "call":
+                    peeks[script.id].append(target)
     seen = set(called)
     while called:
         script = scripts[called.pop()]
         for node in links(script):
             target = node.target_script or ""
             if node.type == "handoff" and target in scripts:
-                found[script.id].append(target)
+                needs[script.id].append(target)
                 if target not in seen:
                     seen.add(target)
                     called.append(target)
-    return found
+    return Dependencies(needs, peeks)
 
 
 def script_groups(scripts: Mapping[str, Script]) -> list[list[str]]:
@@ -136,11 +148,13 @@ def script_groups(scripts: Mapping[str, Script]) -> list[list[str]]:
             sid = parent[sid]
         return sid
 
-    for sid, needs in dependencies(scripts).items():
-        for other in needs:
-            a, b = root(sid), root(other)
-            if a != b:
-                parent[b] = a
+    found = dependencies(scripts)
+    for edges in (found.needs, found.peeks):
+        for sid, others in edges.items():
+            for other in others:
+                a, b = root(sid), root(other)
+                if a != b:
+                    parent[b] = a
     groups: dict[str, list[str]] = {}
     for sid in scripts:
         groups.setdefault(root(sid), []).append(sid)

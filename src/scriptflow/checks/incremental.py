@@ -31,7 +31,14 @@ from ..problems import Problem
 from .context import LintConfig, LintContext
 from .files import FileResult, check_files, decode
 from .graphalg import strongly_connected
-from .groups import Outline, dependencies, outline, outline_facts, reads_library
+from .groups import (
+    Dependencies,
+    Outline,
+    dependencies,
+    outline,
+    outline_facts,
+    reads_library,
+)
 from .runner import configure, run_groups, run_rules
 
 if TYPE_CHECKING:
@@ -91,7 +98,7 @@ class CachedLint:
                 unique[item.script.id] = item.script
                 owner[item.script.id] = index
         needs = dependencies(unique)
-        units = self._units(outlines, unique, owner, needs)
+        units = self._units(outlines, owner, needs)
         problems: list[Problem] = []
         missed: list[Unit] = []
         for unit in units:
@@ -109,16 +116,20 @@ class CachedLint:
         problems.sort(key=Problem.sort_key)
         return problems
 
-    def _units(self, outlines: list[Outline], unique: dict[str, Script], owner: dict[str, int],
-               needs: dict[str, list[str]]) -> list[Unit]:
-        """Scripts that depend on each other, each with a key that changes when their files
-        or any file they depend on change; then each file without a script of its own."""
+    def _units(self, outlines: list[Outline], owner: dict[str, int], found: Dependencies
+               ) -> list[Unit]:
+        """Scripts that need each other, each with a key that changes when their files,
+        or any file they depend on, change; then each file without a script of its own."""
         units: list[Unit] = []
         key_of: dict[str, str] = {}
-        for component in strongly_connected(needs):  # what a component needs comes first
+        unique = {sid: outlines[i].script for sid, i in owner.items()}
+        for component in strongly_connected(found.needs):  # what it needs comes first
             members = sorted(component, key=owner.__getitem__)
             inside = set(members)
-            below = sorted({key_of[o] for sid in members for o in needs[sid] if o not in inside})
+            below = sorted({key_of[o] for sid in members for o in found.needs[sid]
+                            if o not in inside})
+            below += sorted({outlines[owner[o]].node_names for sid in members
+                             for o in found.peeks[sid]})
             files = [owner[sid] for sid in members]
             key = self._unit_key(files, below)
             key_of.update(dict.fromkeys(members, key))
@@ -143,21 +154,24 @@ class CachedLint:
                 for i in files}
 
     def _check(self, missed: list[Unit], unique: dict[str, Script], owner: dict[str, int],
-               needs: dict[str, list[str]], library_facts: dict[str, list[Fact]]
+               found_dependencies: Dependencies, library_facts: dict[str, list[Fact]]
                ) -> list[Problem]:
         """The configured problems of the units not in the cache, which are stored.
 
-        The rules run over these units' scripts and every script they depend on (a set
-        closed under dependencies, so each script's problems come out as in the whole
-        library); only the problems of the units' own files are kept.
+        The rules run over these units' scripts and every script they need (a set closed
+        under needs, so each of their problems comes out as in the whole library) and
+        peek at; only the problems of the units' own files are kept.
         """
-        closure = {sid for unit in missed for sid in unit.scripts}
-        todo = list(closure)
+        needs, peeks = found_dependencies.needs, found_dependencies.peeks
+        wanted = [sid for unit in missed for sid in unit.scripts]
+        closure = set(wanted)
+        todo = list(wanted)
         while todo:
             for other in needs[todo.pop()]:
                 if other not in closure:
                     closure.add(other)
                     todo.append(other)
+        closure.update(other for sid in wanted for other in peeks[sid])
         files = [i for unit in missed for i in unit.files]
         self.load([*files, *(owner[sid] for sid in closure)])
         documents = self._documents(files)
