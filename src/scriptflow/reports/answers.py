@@ -12,36 +12,44 @@ from collections import defaultdict
 from typing import Any
 
 from .outcomes import share
+from .source import node_names
 
 OTHER = "(other)"
+
+
+# Weeks as whole numbers: weeks since Monday 1970-01-05 (epoch day 4), shifted so that
+# truncation toward zero floors any date after 1900; date() per answer costs more.
+_WEEK = "CAST((e.at - 345600) / 604800 + 3600 AS INTEGER)"
 
 
 def answer_shares(conn: sqlite3.Connection, top: int) -> dict[str, dict[str, dict[str, Any]]]:
     """``{script: {node: {fact, total, values: [{value, count, share}], weekly: [...]}}}``;
     weeks start on Monday (UTC) and are named by that date: ``{week, total, counts}``."""
+    names = node_names(conn)
     conn.execute("DROP TABLE IF EXISTS temp.kept_answers")
+    # One pass over the answers; every figure below reads this small table.
     conn.execute(
-        """CREATE TEMP TABLE kept_answers AS
-            SELECT e.script, e.node, e.fact, e.value,
-                   date(e.at, 'unixepoch', '-6 days', 'weekday 1') AS week
+        f"""CREATE TEMP TABLE kept_answers AS
+            SELECT e.k, {_WEEK} AS week, e.value, max(e.fact) AS fact, count(*) AS n
             FROM ev e
-            WHERE e.type = 'answered' AND e.kept""")
+            WHERE e.type = 'answered' AND e.kept AND e.k IS NOT NULL
+            GROUP BY 1, 2, 3""")
     ranked = conn.execute(
-        """SELECT script, node, fact, value, n, total, rank FROM (
-             SELECT script, node, max(fact) AS fact, value, count(*) AS n,
-                    sum(count(*)) OVER (PARTITION BY script, node) AS total,
-                    row_number() OVER (PARTITION BY script, node
-                                       ORDER BY count(*) DESC, value) AS rank
-             FROM kept_answers GROUP BY script, node, value)
-           WHERE rank <= ? + 1 ORDER BY script, node, rank""", (top,)).fetchall()
+        """SELECT k, fact, value, n, total, rank FROM (
+             SELECT k, max(fact) AS fact, value, sum(n) AS n,
+                    sum(sum(n)) OVER (PARTITION BY k) AS total,
+                    row_number() OVER (PARTITION BY k ORDER BY sum(n) DESC, value) AS rank
+             FROM kept_answers GROUP BY k, value)
+           WHERE rank <= ? + 1 ORDER BY k, rank""", (top,)).fetchall()
     table: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
-    named: set[tuple[str, str, str]] = set()
-    for script, node, fact, value, n, total, rank in ranked:
+    named: set[tuple[int, str]] = set()
+    for k, fact, value, n, total, rank in ranked:
+        script, node = names[k]
         entry = table[script].setdefault(node, {"fact": fact, "total": total, "values": [],
                                                 "weekly": []})
         values: list[dict[str, Any]] = entry["values"]
         if rank <= top:
-            named.add((script, node, value))
+            named.add((k, value))
             values.append({"value": _decode(value), "count": n, "share": share(n, total)})
     for per_node in table.values():
         for entry in per_node.values():
@@ -49,14 +57,15 @@ def answer_shares(conn: sqlite3.Connection, top: int) -> dict[str, dict[str, dic
             if rest:
                 entry["values"].append({"value": OTHER, "count": rest,
                                         "share": share(rest, entry["total"])})
-    weekly: dict[tuple[str, str, str], dict[str, int]] = defaultdict(dict)
-    for script, node, week, value, n in conn.execute(
-            """SELECT script, node, week, value, count(*) FROM kept_answers
-               GROUP BY script, node, week, value ORDER BY script, node, week"""):
-        label = _decode(value) if (script, node, value) in named else OTHER
-        counts = weekly[(script, node, week)]
+    weekly: dict[tuple[int, str], dict[str, int]] = defaultdict(dict)
+    for k, week, value, n in conn.execute(
+            """SELECT k, date((week - 3600) * 604800 + 345600, 'unixepoch'), value, n
+               FROM kept_answers ORDER BY k, week, value"""):
+        label = _decode(value) if (k, value) in named else OTHER
+        counts = weekly[(k, week)]
         counts[str(label)] = counts.get(str(label), 0) + n
-    for (script, node, week), counts in weekly.items():
+    for (k, week), counts in weekly.items():
+        script, node = names[k]
         table[script][node]["weekly"].append(
             {"week": week, "total": sum(counts.values()), "counts": counts})
     conn.execute("DROP TABLE temp.kept_answers")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+from .source import in_scope
+
 
 def notes(conn: sqlite3.Connection, word: str | None, limit: int = 50) -> dict[str, Any]:
     """Agents' notes, newest first: all of them, or those containing ``word`` (any case).
@@ -14,8 +16,8 @@ def notes(conn: sqlite3.Connection, word: str | None, limit: int = 50) -> dict[s
         escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         where = "AND e.detail LIKE ? ESCAPE '\\'"
         params.append(f"%{escaped}%")
-    base = f"""FROM ev e
-               WHERE e.type = 'note' {where}"""
+    base = f"""FROM events e
+               WHERE e.type = 'note' AND {in_scope(conn, 'e')} {where}"""
     total = conn.execute(f"SELECT count(*) {base}", params).fetchone()[0]
     rows = conn.execute(
         f"""SELECT e.session_id, e.at, e.actor, e.script, e.node, e.detail {base}

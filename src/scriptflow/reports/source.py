@@ -1,5 +1,5 @@
 """Where a report reads from: a SQLite file in the store layout, opened read-only,
-with the sessions in scope gathered once into a temporary table the figures join on."""
+with the events in scope gathered once into a temporary table the figures read."""
 
 from __future__ import annotations
 
@@ -54,16 +54,22 @@ def select_sessions(conn: sqlite3.Connection, options: ReportOptions) -> float:
 
     ``temp.scope``: the sessions the report covers, ``outcome`` being the session's
     result, ``abandoned`` (active and quiet for longer than the threshold) or
-    ``in_progress``. ``temp.ev``: their events in (session_id, seq) order, so that
-    ``rowid + 1`` is the session's next event (when its session_id matches): the
-    figures join on that instead of window functions, which SQLite computes slowly.
-    The JSON particulars the figures use are pulled out into columns, and ``kept`` is
-    0 for events a later ``back()`` reverted.
+    ``in_progress``. ``temp.nodes``: a number ``k`` for each (script, node) events
+    name, so the figures group and sort small integers instead of pairs of strings.
+
+    ``temp.ev``: the events in scope in (session_id, seq) order. As ``seq`` is the
+    event's index in its session's log (every store numbers them so), a session's first
+    event is at ``rowid - seq`` (the only row that keeps the ``session_id``; elsewhere
+    ``rowid - seq`` tells sessions apart) and its next at ``rowid + 1`` when that row's
+    seq is ``seq + 1``. The figures join on rowids instead of sorting or using window
+    functions, both slow in SQLite at a million rows. The JSON particulars the figures
+    use are pulled out into columns, and ``kept`` is 0 for events a later ``back()``
+    reverted.
     """
     as_of = options.as_of if options.as_of is not None else time.time()
     if not conn.in_transaction:  # one snapshot while apps keep saving sessions
         conn.execute("BEGIN")
-    where: list[str] = ["1"]
+    where: list[str] = []
     params: list[object] = []
     if options.since is not None:
         where.append("started_at >= ?")
@@ -74,43 +80,74 @@ def select_sessions(conn: sqlite3.Connection, options: ReportOptions) -> float:
     if options.script is not None:
         where.append("(script = ? OR id IN (SELECT session_id FROM events WHERE script = ?))")
         params.extend([options.script, options.script])
-    for table in ("scope", "undone", "ev"):
+    for table in ("scope", "nodes", "ev"):  # dropping scope drops its index
         conn.execute(f"DROP TABLE IF EXISTS temp.{table}")
+    # A narrow copy even when nothing is filtered: session rows are wide (``head``).
     conn.execute(
-        "CREATE TEMP TABLE scope (id TEXT PRIMARY KEY, script TEXT, current_script TEXT, "
-        "node TEXT, outcome TEXT, code TEXT, started_at REAL) WITHOUT ROWID")
-    conn.execute(
-        f"""INSERT INTO scope
+        f"""CREATE TEMP TABLE scope AS
             SELECT id, script, current_script, node,
                    CASE WHEN status = 'finished' THEN coalesce(result, 'unresolved')
-                        WHEN updated_at < ? THEN 'abandoned' ELSE 'in_progress' END,
-                   code, started_at
-            FROM sessions WHERE {' AND '.join(where)}""",
+                        WHEN updated_at < ? THEN 'abandoned' ELSE 'in_progress' END
+                     AS outcome, code, started_at
+            FROM sessions {'WHERE ' + ' AND '.join(where) if where else ''}""",
         [as_of - options.abandoned_after, *params])
-    conn.execute("CREATE TEMP TABLE undone (session_id TEXT, lo INTEGER, hi INTEGER)")
+    in_scope = ""
+    if where:  # the index also tells scoped() that sessions were left out
+        conn.execute("CREATE INDEX temp.scope_id ON scope(id)")
+        in_scope = "WHERE e.session_id IN (SELECT id FROM temp.scope)"
+    conn.execute("CREATE TEMP TABLE nodes (k INTEGER PRIMARY KEY, script TEXT, node TEXT, "
+                 "UNIQUE (script, node))")
+    # Every place an event stands, and where returns from calls go back to.
     conn.execute(
-        """INSERT INTO undone
-           SELECT e.session_id, CAST(json_extract(e.data, '$.from') AS INTEGER), e.seq
-           FROM events e JOIN scope s ON s.id = e.session_id WHERE e.type = 'undone'""")
-    conn.execute("CREATE INDEX temp.undone_session ON undone(session_id)")
+        """INSERT OR IGNORE INTO nodes (script, node)
+           SELECT DISTINCT script, node FROM events
+           WHERE script IS NOT NULL OR node IS NOT NULL
+           UNION SELECT json_extract(data, '$.to_script'), json_extract(data, '$.to_node')
+           FROM events WHERE type = 'returned'""")
     conn.execute(
         """CREATE TEMP TABLE ev (
-             session_id TEXT, seq INTEGER, type TEXT, at REAL, script TEXT, node TEXT,
-             fact TEXT, value TEXT, to_script TEXT, to_node TEXT, kind TEXT, source TEXT,
-             detail TEXT, actor TEXT, kept INTEGER)""")
+             session_id TEXT, seq INTEGER, type TEXT, at REAL, k INTEGER, fact TEXT,
+             value TEXT, to_script TEXT, to_k INTEGER, kind TEXT, source TEXT,
+             back_to INTEGER, kept INTEGER)""")
     conn.execute(
-        """INSERT INTO ev
-           SELECT e.session_id, e.seq, e.type, e.at, e.script, e.node, e.fact, e.value,
+        f"""INSERT INTO ev
+           SELECT CASE WHEN e.seq = 0 THEN e.session_id END, e.seq, e.type, e.at, n.k,
+                  e.fact, CASE WHEN e.type = 'answered' THEN e.value END,
                   CASE WHEN e.type IN ('handoff', 'called', 'returned')
                        THEN json_extract(e.data, '$.to_script') END,
-                  CASE WHEN e.type = 'returned' THEN json_extract(e.data, '$.to_node') END,
+                  CASE WHEN e.type = 'returned' THEN (
+                    SELECT r.k FROM nodes r
+                    WHERE r.script = json_extract(e.data, '$.to_script')
+                      AND r.node = json_extract(e.data, '$.to_node')) END,
                   CASE WHEN e.type = 'asked' AND instr(e.data, '"confirm"') THEN 'confirm'
                   END,
                   CASE WHEN e.type = 'skipped' THEN json_extract(e.data, '$.source') END,
-                  CASE WHEN e.type = 'note' THEN e.detail END,
-                  CASE WHEN e.type = 'note' THEN e.actor END,
-                  NOT EXISTS (SELECT 1 FROM undone u WHERE u.session_id = e.session_id
-                              AND e.seq >= u.lo AND e.seq < u.hi)
-           FROM scope s JOIN events e ON e.session_id = s.id
+                  CASE WHEN e.type = 'undone'
+                       THEN CAST(json_extract(e.data, '$.from') AS INTEGER) END,
+                  1
+           FROM events e LEFT JOIN nodes n ON n.script IS e.script AND n.node IS e.node
+           {in_scope}
            ORDER BY e.session_id, e.seq""")
+    # An undone event at seq hi reverts its session's events from seq back_to up to hi;
+    # they sit just before it. (CROSS JOIN: the undone events first, each reverted range
+    # read by rowid; the other way round is quadratic.)
+    conn.execute(
+        """UPDATE ev SET kept = 0 WHERE rowid IN (
+             SELECT x.rowid FROM ev u CROSS JOIN ev x
+               ON x.rowid BETWEEN u.rowid - u.seq + max(u.back_to, 0) AND u.rowid - 1
+             WHERE u.type = 'undone' AND u.back_to IS NOT NULL)""")
     return as_of
+
+
+def node_names(conn: sqlite3.Connection) -> dict[int, tuple[str, str]]:
+    """``{k: (script, node)}`` of ``temp.nodes``."""
+    return {k: (script, node) for k, script, node in conn.execute(
+        "SELECT k, script, node FROM temp.nodes")}
+
+
+def in_scope(conn: sqlite3.Connection, alias: str) -> str:
+    """A condition keeping rows of ``events`` (as ``alias``) whose session is in scope
+    (``1`` when no filter left any out)."""
+    filtered = conn.execute("SELECT 1 FROM temp.sqlite_master WHERE name = 'scope_id'"
+                            ).fetchone()
+    return f"{alias}.session_id IN (SELECT id FROM temp.scope)" if filtered else "1"

@@ -19,8 +19,8 @@ def spared(conn: sqlite3.Connection) -> dict[str, Any]:
     by_fact: Counter[str] = Counter()
     by_source: Counter[str] = Counter()
     for script, fact, source, n in conn.execute(
-            """SELECT e.script, e.fact, e.source, count(*)
-                FROM ev e
+            """SELECT n.script, e.fact, e.source, count(*)
+                FROM ev e LEFT JOIN nodes n ON n.k = e.k
                 WHERE e.type = 'skipped' AND e.kept GROUP BY 1, 2, 3"""):
         by_script[script] += n
         by_fact[fact] += n
@@ -40,17 +40,23 @@ def asked_twice(conn: sqlite3.Connection, library: Library | None) -> dict[str, 
     library, asks under ``reask: always`` and asks after the fact's ttl ran out (stale)
     are allowed and left out; without it they cannot be told apart (``checked`` False).
     Returns ``{count, checked, cases: [{session_id, script, node, fact, at}]}``."""
+    # The previous ask of the same fact in the session: searched back from the ask to
+    # the session's first event (rowid - seq); asks are few per session.
     rows = conn.execute(
         """WITH a AS (
-             SELECT e.rowid AS here, e.session_id, e.at, e.script, e.node, e.fact,
-                    lag(e.rowid) OVER (PARTITION BY e.session_id, e.fact ORDER BY e.rowid)
+             SELECT e.rowid AS here, e.rowid - e.seq AS first, e.at, e.k, e.fact,
+                    (SELECT max(p.rowid) FROM ev p
+                     WHERE p.rowid BETWEEN e.rowid - e.seq AND e.rowid - 1
+                       AND p.type = 'asked' AND p.fact = e.fact AND p.kind IS NULL)
                       AS prev
              FROM ev e
              WHERE e.type = 'asked' AND e.fact IS NOT NULL AND e.kind IS NULL)
-           SELECT a.session_id, a.script, a.node, a.fact, a.at,
+           SELECT (SELECT f.session_id FROM ev f WHERE f.rowid = a.first), n.script, n.node,
+                  a.fact, a.at,
                   (SELECT max(x.at) FROM ev x WHERE x.rowid > a.prev AND x.rowid < a.here
                      AND x.fact = a.fact AND x.type IN ('answered', 'confirmed')) AS learned
-           FROM a WHERE a.prev IS NOT NULL AND NOT EXISTS (
+           FROM a LEFT JOIN nodes n ON n.k = a.k
+           WHERE a.prev IS NOT NULL AND NOT EXISTS (
              SELECT 1 FROM ev x WHERE x.rowid > a.prev AND x.rowid < a.here
                AND (x.type = 'undone' OR (x.type = 'invalidated' AND x.fact = a.fact)))
            ORDER BY a.at""").fetchall()
