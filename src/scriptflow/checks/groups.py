@@ -11,10 +11,11 @@ follow them are in brackets):
   SF404) and on the results it can end with, following its handoffs (SF304).
 
 A handoff to another script's start carries nothing: a start is an entry where nothing
-is known yet, and the handoff only needs the script to exist (SF203). So a script's
-problems are a function of its file and the files it depends on, directly or not, plus
-library-wide names in two hints: SF202's (a fact declared elsewhere) and SF203's (a
-script with a similar name). The cache (:mod:`.incremental`) reuses them on that basis.
+is known yet, so the handoff needs only the script to exist (SF203; and its node names
+when it names the start). So a script's problems are a function of its file and the
+files it depends on, directly or not, plus library-wide names in two hints: SF202's (a
+fact declared elsewhere) and SF203's (a script with a similar name). The cache
+(:mod:`.incremental`) reuses them on that basis.
 
 Scripts joined by dependencies either way form a *group*: the group rules run one group
 at a time (:func:`.runner.run_groups`), so the data flow numbers only a group's facts.
@@ -120,10 +121,12 @@ def dependencies(scripts: Mapping[str, Script]) -> Dependencies:
             if node.type == "call":
                 needs[script.id].append(target)
                 called.append(target)
-            if node.target_node is not None:
+            if node.target_node is None:
+                continue
+            if node.target_node != scripts[target].start:  # a start is an entry anyway
                 needs[target].append(script.id)  # entered there from outside
-                if node.type != "call":
-                    peeks[script.id].append(target)
+            if node.type != "call":
+                peeks[script.id].append(target)
     seen = set(called)
     while called:
         script = scripts[called.pop()]
