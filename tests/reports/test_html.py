@@ -143,3 +143,48 @@ def _section(dom: Elements, sid: str) -> list[tuple[str, dict[str, str], list[st
     end = next((i for i, (tag, _a, _t) in enumerate(dom.found) if i > start
                 and tag == "section"), len(dom.found))
     return dom.found[start:end]
+
+
+def test_weekly_answer_charts_match_the_json(rendered: dict[str, Any]) -> None:
+    dom: Elements = rendered["dom"]
+    drawn = 0
+    for sid, data in rendered["json"]["scripts"].items():
+        section = _section(dom, sid)
+        charts = {a["data-node"]: a for t, a, _x in section if a.get("class") == "chart weekly"}
+        for question in data["answers"]:
+            if len(question["weekly"]) < 2:  # one week moves nowhere: no chart
+                assert question["node"] not in charts
+                continue
+            drawn += 1
+            chart = charts[question["node"]]
+            assert int(chart["data-weeks"]) == len(question["weekly"])
+            assert int(chart["data-series"]) == len(question["values"])
+            inside = _inside(section, "data-node", question["node"], "chart weekly")
+            legend = [a["data-value"] for t, a, _x in inside if a.get("class") == "legend"]
+            assert legend == [str(v["value"]) for v in question["values"]]
+            weeks = [(a["data-week"], int(a["data-total"])) for t, a, _x in inside
+                     if a.get("class") == "week"]
+            assert weeks == [(w["week"], w["total"]) for w in question["weekly"]]
+            parts = [(a["data-value"], int(a["data-count"])) for t, a, _x in inside
+                     if a.get("class") == "week-share"]
+            assert parts == [(label, w["counts"][label]) for w in question["weekly"]
+                             for label in legend if w["counts"].get(label)]
+    assert drawn >= 2  # outage and lights were answered in both weeks of the story
+    # The shares are written on the bars: 5 of 6 said "no" to the outage question in the
+    # first week, 1 of 1 in the second.
+    net = _section(dom, "net")
+    outage = _inside(net, "data-node", "outage", "chart weekly")
+    shown = ["".join(x) for t, a, x in outage if a.get("class") == "pct"]
+    assert shown == ["83 %", "17 %", "100 %"]
+    assert len(rendered["measured"]["chart weekly"]) == drawn
+
+
+def _inside(elements: list[tuple[str, dict[str, str], list[str]]], attribute: str,
+            value: str, cls: str) -> list[tuple[str, dict[str, str], list[str]]]:
+    """The elements inside the first ``svg`` of class ``cls`` whose ``attribute`` is
+    ``value``, up to the next ``svg``."""
+    start = next(i for i, (tag, attrs, _t) in enumerate(elements) if tag == "svg"
+                 and attrs.get("class") == cls and attrs.get(attribute) == value)
+    end = next((i for i, (tag, _a, _t) in enumerate(elements) if i > start and tag == "svg"),
+               len(elements))
+    return elements[start + 1:end]

@@ -12,6 +12,7 @@ from typing import Any
 
 from .outcomes import OUTCOMES
 from .svg import funnel_chart, graph_chart, outcome_bar, share_bars
+from .weekly import weekly_chart
 from .words import OUTCOME_LABELS, duration, headlines, percent
 
 STYLE = """
@@ -28,9 +29,11 @@ th, td { border-bottom: 1px solid #e0e0e0; padding: .25rem .7rem; text-align: le
 td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
 svg { max-width: 100%; height: auto; font: 12px system-ui, sans-serif; }
 svg text.head { fill: #616161; } svg text.count { font-weight: bold; fill: #263238; }
+svg text.pct { font-weight: bold; font-size: 11px; }
 .scroll { overflow-x: auto; } ul.headlines li { margin: .2rem 0; }
 @media print { body { margin: 0; max-width: none; font-size: 11pt; }
   section.script { break-before: page; } svg, table { break-inside: avoid; }
+  svg { print-color-adjust: exact; -webkit-print-color-adjust: exact; }
   .scroll { overflow: visible; } }
 """
 
@@ -153,6 +156,9 @@ def _script(sid: str, data: dict[str, Any], report: dict[str, Any]) -> str:
                    f"{question['total']} answers)</span></h3>" + share_bars(question))
         if len(question["weekly"]) > 1:
             labels = [str(v["value"]) for v in question["values"]]
+            out.append("<p class=\"muted\">Week by week: each bar is one week's answers "
+                       "(100 %), n the number of answers that week.</p>"
+                       f'<div class="scroll">{weekly_chart(question)}</div>')
             out.append(_table(["week of", *labels], [
                 [w["week"], *[percent(w["counts"].get(k, 0) / w["total"]) for k in labels]]
                 for w in question["weekly"]], 1, "weekly"))
