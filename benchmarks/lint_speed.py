@@ -15,6 +15,10 @@ first time, generates a library under ``benchmarks/_data`` and prints one table:
   of each script's graph, GC paused, as a new process;
 - warm lint (nothing changed since the last run: the cache answers);
 - lint after one file changed;
+- the same in a *linked* library (``generate.py --linked``: every script calls one of
+  ten shared sub-scripts, one in ten hands off into a named node), where a change
+  reaches the scripts that depend on the file: each of seven files spread over the
+  library changed in turn, median and slowest;
 - start-up: ``scriptflow lint`` on one small file beside check-jsonschema on it;
 - memory: peak RSS of a process that ``load_library``\\ s the whole library.
 
@@ -151,6 +155,9 @@ def main() -> None:
     folder = DATA / f"lib-{args.files}x{args.nodes}"
     if not folder.exists():
         generate(folder, args.files, args.nodes)
+    linked = DATA / f"lib-{args.files}x{args.nodes}-linked"
+    if not linked.exists():
+        generate(linked, args.files, args.nodes, linked=True)
     files = [str(f) for f in sorted(folder.glob("*.yaml"))]
     megabytes = sum(os.path.getsize(f) for f in files) / 1e6
     work = Path(tempfile.mkdtemp(prefix="lint-speed-"))
@@ -167,6 +174,7 @@ def main() -> None:
             "cold lint, two processes": lambda: run([*scriptflow, "--no-cache", "--jobs", "2",
                                                      str(folder)]),
             "floor": lambda: run([str(env_python), "-c", FLOOR, str(SCHEMA), *files]),
+            "cold lint, linked": lambda: run([*scriptflow, "--no-cache", str(linked)]),
         }, args.repeat)
         alternate(timings, {
             "check-jsonschema": lambda: run([cj, "--schemafile", str(SCHEMA), *files]),
@@ -185,6 +193,7 @@ def main() -> None:
             alternate(timings, {"one file changed": one_changed}, args.repeat)
         finally:
             changed.write_bytes(original)
+        linked_changes(timings, scriptflow, linked, cache_dir, args.repeat)
         run([*scriptflow, "--cache-dir", cache_dir, str(folder)])
         alternate(timings, {
             "warm lint": lambda: run([*scriptflow, "--cache-dir", cache_dir, str(folder)]),
@@ -218,6 +227,23 @@ def main() -> None:
     print_table(timings, memory, len(files), args, megabytes)
 
 
+def linked_changes(timings: Timings, scriptflow: list[str], linked: Path, cache_dir: str,
+                   repeat: int) -> None:
+    """Lint the linked library after each of seven files spread over it changed."""
+    run([*scriptflow, "--cache-dir", cache_dir, str(linked)])  # fill the cache
+    files = sorted(linked.glob("*.yaml"))
+    for number in range(repeat):
+        for k in range(1, 8):
+            changed = files[len(files) * k // 8]
+            original = changed.read_bytes()
+            try:
+                changed.write_bytes(original + f"# edit {number}\n".encode())
+                timings.add("one file changed, linked",
+                            run([*scriptflow, "--cache-dir", cache_dir, str(linked)]))
+            finally:
+                changed.write_bytes(original)
+
+
 def print_table(t: Timings, memory: dict[str, tuple[int, float, float]], files: int,
                 args: argparse.Namespace, megabytes: float) -> None:
     cold, cjs, floor = t.wall("cold lint"), t.wall("check-jsonschema"), t.wall("floor")
@@ -236,6 +262,10 @@ def print_table(t: Timings, memory: dict[str, tuple[int, float, float]], files: 
         ("lint after one file changed", "one file changed",
          f"/ cold = {t.wall('one file changed') / cold:.2f}; "
          f"one file's share of cold = {1 / files:.4f}"),
+        ("cold lint, linked library (--no-cache)", "cold lint, linked", ""),
+        ("linked library, one file changed (median)", "one file changed, linked",
+         f"/ linked cold = {t.wall('one file changed, linked') / t.wall('cold lint, linked'):.2f}"
+         f"; slowest {_seconds(max(s[0] for s in t.samples['one file changed, linked']))}"),
         ("start-up: lint one small file", "start-up: lint one file",
          f"/ check-jsonschema = {t.wall('start-up: lint one file') / t.wall('start-up: check-jsonschema'):.2f} "  # noqa: E501
          f"(cpu {t.cpu('start-up: lint one file') / t.cpu('start-up: check-jsonschema'):.2f}; "
