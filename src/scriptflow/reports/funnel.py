@@ -37,8 +37,6 @@ def funnel(conn: sqlite3.Connection) -> dict[str, dict[str, dict[str, Any]]]:
                        'answered','confirmed')
                 GROUP BY e.k"""):
         script, node = names[k]
-        if node is None:
-            continue
         table[script][node] = {"fact": fact, "reached": reached, "asked": asked,
                                "answered": answered, "skipped": skipped, "abandoned": 0,
                                "time_median": None, "time_p90": None, "timed": 0}
@@ -51,8 +49,6 @@ def funnel(conn: sqlite3.Connection) -> dict[str, dict[str, dict[str, Any]]]:
         row["abandoned"] = count
     for k, (timed, median, p90) in time_spent(conn).items():
         script, node = names[k]
-        if node is None:
-            continue
         row = table[script][node]
         row["timed"], row["time_median"], row["time_p90"] = timed, median, p90
     return dict(table)

@@ -55,7 +55,8 @@ def select_sessions(conn: sqlite3.Connection, options: ReportOptions) -> float:
     ``temp.scope``: the sessions the report covers, ``outcome`` being the session's
     result, ``abandoned`` (active and quiet for longer than the threshold) or
     ``in_progress``. ``temp.nodes``: a number ``k`` for each (script, node) events
-    name, so the figures group and sort small integers instead of pairs of strings.
+    name, so the figures group and sort small integers instead of pairs of strings
+    (events without a node, such as ``undone``, have none).
 
     ``temp.ev``: the events in scope in (session_id, seq) order. As ``seq`` is the
     event's index in its session's log (every store numbers them so), a session's first
@@ -97,11 +98,11 @@ def select_sessions(conn: sqlite3.Connection, options: ReportOptions) -> float:
         in_scope = "WHERE e.session_id IN (SELECT id FROM temp.scope)"
     conn.execute("CREATE TEMP TABLE nodes (k INTEGER PRIMARY KEY, script TEXT, node TEXT, "
                  "UNIQUE (script, node))")
-    # Every place an event stands, and where returns from calls go back to.
+    # Every node an event stands at (grouped in the order of the events_type index, so
+    # nothing is sorted), and the call nodes returns go back to.
     conn.execute(
         """INSERT OR IGNORE INTO nodes (script, node)
-           SELECT DISTINCT script, node FROM events
-           WHERE script IS NOT NULL OR node IS NOT NULL
+           SELECT script, node FROM events WHERE node IS NOT NULL GROUP BY type, script, node
            UNION SELECT json_extract(data, '$.to_script'), json_extract(data, '$.to_node')
            FROM events WHERE type = 'returned'""")
     conn.execute(
@@ -125,7 +126,7 @@ def select_sessions(conn: sqlite3.Connection, options: ReportOptions) -> float:
                   CASE WHEN e.type = 'undone'
                        THEN CAST(json_extract(e.data, '$.from') AS INTEGER) END,
                   1
-           FROM events e LEFT JOIN nodes n ON n.script IS e.script AND n.node IS e.node
+           FROM events e LEFT JOIN nodes n ON n.script = e.script AND n.node = e.node
            {in_scope}
            ORDER BY e.session_id, e.seq""")
     # An undone event at seq hi reverts its session's events from seq back_to up to hi;
