@@ -280,6 +280,15 @@ def test_a_file_that_is_not_a_store(tmp_path: Path) -> None:
         make_report(text)
 
 
+def test_events_numbered_with_a_gap_are_refused(desk_store: StoreFile) -> None:
+    # The figures find a session's first event at rowid - seq: a store whose numbering
+    # has a gap (a hand-edited file) must not yield figures mixing sessions up.
+    with sqlite3.connect(desk_store.path) as db:
+        db.execute("DELETE FROM events WHERE session_id = 's3-outage' AND seq = 0")
+    with pytest.raises(StoreError, match=r"s3-outage.*not numbered"):
+        report(desk_store)
+
+
 def test_empty_store(tmp_path: Path) -> None:
     from scriptflow.stores import open_store
 
