@@ -28,7 +28,7 @@ def weekly_chart(question: dict[str, Any]) -> str:
     legend_rows = (len(labels) + 3) // 4
     top = 8 + legend_rows * 20 + TOP_GAP
     height = top + PLOT_H + 40
-    plot_w = WIDTH - LEFT - 10
+    plot_w = WIDTH - LEFT - 24  # room for the last week's name
     slot = plot_w / len(weeks)
     bar_w = min(64.0, slot * 0.78)
     label_every = max(1, round(46 / slot + 0.49))  # week names need ~46 px each
