@@ -32,7 +32,7 @@ from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 from ..format.document import Mark
-from ..format.model import Fact, Node, Script, _pickled_by_fields
+from ..format.model import Fact, Node, Script, pickled_by_fields
 from .context import has_unknown_fact
 
 LINK_TYPES = ("handoff", "call")
@@ -41,7 +41,7 @@ LINK_TYPES = ("handoff", "call")
 FactOutline = tuple[str, str, tuple[str, ...], Mark]
 
 
-@_pickled_by_fields
+@pickled_by_fields
 @dataclass(slots=True)
 class Outline:
     """What lint needs from a file to group it and run the library-wide rules."""

@@ -29,7 +29,7 @@ _TTL_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _T = TypeVar("_T")
 
 
-def _pickled_by_fields(cls: type[_T]) -> type[_T]:
+def pickled_by_fields(cls: type[_T]) -> type[_T]:
     """Pickle as the constructor and its arguments: a third smaller and faster to load
     than the default for slotted classes (the lint cache holds thousands of these)."""
     values = attrgetter(*(f.name for f in fields(cls)))  # type: ignore[arg-type]
@@ -46,7 +46,7 @@ def parse_ttl(text: str) -> float:
     return float(sum(int(n) * _TTL_UNITS[u] for n, u in _TTL_RE.findall(text)))
 
 
-@_pickled_by_fields
+@pickled_by_fields
 @dataclass(slots=True)
 class Fact:
     key: str
@@ -77,7 +77,7 @@ class Fact:
         return (self.type, frozenset(self.options))
 
 
-@_pickled_by_fields
+@pickled_by_fields
 @dataclass(slots=True)
 class Route:
     goto: str
@@ -88,7 +88,7 @@ class Route:
     bad_expression: bool = False
 
 
-@_pickled_by_fields
+@pickled_by_fields
 @dataclass(slots=True)
 class Node:
     id: str
@@ -130,7 +130,7 @@ class Node:
         return self.type in PROMPT_TYPES
 
 
-@_pickled_by_fields
+@pickled_by_fields
 @dataclass(slots=True)
 class Script:
     id: str
