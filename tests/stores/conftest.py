@@ -131,6 +131,24 @@ class Backend:
         else:
             self._redis().rpop(f"{self.prefix}e:{session_id}")
 
+    def get_log(self, session_id: str) -> list[str]:
+        """The session's state log records (JSON texts), oldest first."""
+        return self.open()._read(session_id).log
+
+    def set_log(self, session_id: str, records: list[str]) -> None:
+        if self.kind == "memory":
+            self._memory()._raw_slot(session_id).log[:] = records
+        elif self.kind == "sqlite":
+            with sqlite3.connect(self.url[len("sqlite:///"):]) as db:
+                db.execute("DELETE FROM state_log WHERE session_id = ?", (session_id,))
+                db.executemany("INSERT INTO state_log VALUES (?, ?, ?)",
+                               [(session_id, i, r) for i, r in enumerate(records)])
+        else:
+            client = self._redis()
+            client.delete(f"{self.prefix}l:{session_id}")
+            if records:
+                client.rpush(f"{self.prefix}l:{session_id}", *records)
+
     def set_customer_tracker(self, customer: str, text: str) -> None:
         if self.kind == "memory":
             self._memory()._customer_data[customer] = (1, 0.0, text)

@@ -106,6 +106,15 @@ def _without_password(url: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{user}:***@{host}{port}"))
 
 
+def _pack(*args: str | int | float) -> bytes:
+    """A command in Redis's protocol, as redis-py packs it (a third of its cost)."""
+    out = [b"*%d\r\n" % len(args)]
+    for arg in args:
+        data = str(arg).encode()  # str() of a float is its repr(), as redis-py sends it
+        out += b"$%d\r\n" % len(data), data, b"\r\n"
+    return b"".join(out)
+
+
 def _none(text: Any) -> str | None:
     return str(text) if text else None
 
@@ -180,15 +189,15 @@ class RedisStore(Store):
     def _run_save(self, *keys_and_args: Any) -> list[int]:
         """EVALSHA of the save script with 4 keys; loads the script when Redis lacks it
         (a restarted server): NOSCRIPT means it did not run, so running it again is safe."""
-        packed = self._conn.pack_command("EVALSHA", self._save.sha, 4, *keys_and_args)
+        packed = _pack("EVALSHA", self._save.sha, 4, *keys_and_args)
         with self._conn_lock:
             try:
-                self._conn.send_packed_command(packed)
+                self._conn.send_packed_command((packed,))
                 try:
                     return list(self._conn.read_response())
                 except redis.exceptions.NoScriptError:
                     self._r.script_load(_SAVE)
-                    self._conn.send_packed_command(packed)
+                    self._conn.send_packed_command((packed,))
                     return list(self._conn.read_response())
             except redis.ResponseError:
                 raise
