@@ -217,6 +217,8 @@ EDITS: dict[str, list[tuple[str, str]]] = {
          "end: {type: outcome, result: resolved}\n  spare: {type: outcome, result: resolved}"),
         ("result: resolved}", "result: resolved, code: '{colour}'}"),
         ("start: end", "start: end\nfacts:\n  power: {type: choice, options: [on]}"),  # SF401
+        ("start: end", "start: end\nfacts:\n  power: {type: choice, options: [on]}"
+                       "  # scriptflow: ignore[SF401]"),  # ... silenced in the file
     ],
 }
 
@@ -276,7 +278,7 @@ SEQUENCES: dict[str, list[Step]] = {
     "a duplicate id appears and goes": [("closer.yaml", 1), ("lonely.yaml", None),
                                         ("lonely.yaml", -1), ("closer.yaml", -1)],
     "fact declarations disagree": [("intake.yaml", 2), ("lonely.yaml", 2), ("intake.yaml", -1),
-                                   ("lonely.yaml", -1)],
+                                   ("lonely.yaml", 3), ("lonely.yaml", -1)],
 }
 
 
@@ -398,3 +400,16 @@ def test_random_linked_libraries_edited_through_the_cache(
             (lib / name).unlink(missing_ok=True)
         _write(lib, first)
         _agree(lib, cache_dir, need_scripts=True)
+
+
+def test_an_inline_ignore_silences_a_library_wide_problem_through_the_cache(
+        tmp_path: Path) -> None:
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    for name in BASE:
+        _apply(lib, name, -1)
+    cache_dir = tmp_path / "cache"
+    _apply(lib, "lonely.yaml", 2)
+    assert [p.code for p in _agree(lib, cache_dir)] == ["SF401"]
+    _apply(lib, "lonely.yaml", 3)
+    assert _agree(lib, cache_dir) == []
