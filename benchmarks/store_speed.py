@@ -34,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -144,7 +145,7 @@ def run(kind: str, where: dict[str, str], lib_dir: str, seconds: float,
     return steps, elapsed
 
 
-FLOORS = ("sqlite floor", "redis floor")
+FLOORS = ("sqlite floor", "sqlite rows", "redis floor")
 
 
 def run_floor(kind: str, where: dict[str, str], seconds: float,
@@ -163,6 +164,8 @@ def run_floor(kind: str, where: dict[str, str], seconds: float,
             db.execute("COMMIT")
 
         close: Callable[[], None] = db.close
+    elif kind == "sqlite rows":
+        write, close = sqlite_rows(where)
     else:
         client = redis.Redis.from_url(where["redis"])
         sha = client.script_load("return redis.call('HSET', KEYS[1], 'head', ARGV[1])")
@@ -187,6 +190,44 @@ def run_floor(kind: str, where: dict[str, str], seconds: float,
     elapsed = time.perf_counter() - began
     close()
     return steps, elapsed
+
+
+def sqlite_rows(where: dict[str, str]) -> tuple[Callable[[], None], Callable[[], None]]:
+    """What SQLiteStore writes for one answer (the head, two events, one state record,
+    in one transaction through its own connection and lock queue), with the rows made
+    beforehand: SQLite's share of a save."""
+    from scriptflow.stores.sqlite import SQLiteStore
+
+    store = SQLiteStore(where["rows_db"])
+    sessions = [f"{uuid.uuid4().hex[:12]}-{i:04d}" for i in range(1000)]
+    with store._tx() as db:
+        for sid in sessions:
+            db.execute("INSERT OR REPLACE INTO sessions VALUES "
+                       "(?, 1, 'chain', 'chain', 'q0', 'active', NULL, NULL, NULL, 0, 0, '')",
+                       (sid,))
+    head = "h" * 400
+    record = "r" * 350
+    count = [0]
+
+    def write() -> None:
+        n = count[0]
+        count[0] += 1
+        sid = sessions[n % len(sessions)]
+        seq = n // len(sessions)
+        with store._tx() as db:
+            db.execute("UPDATE sessions SET version = ?, current_script = ?, node = ?, "
+                       "status = ?, result = ?, code = ?, customer = coalesce(?, customer), "
+                       "updated_at = ?, head = ? WHERE id = ? AND version = ?",
+                       (1, "chain", "q1", "active", None, None, None, time.time(), head,
+                        sid, 1))
+            db.executemany("INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                           [(sid, 2 * seq, "answered", time.time(), "customer", "chain",
+                             "q0", "f0", '"red"', None, '{"kind":"question"}'),
+                            (sid, 2 * seq + 1, "asked", time.time(), "system", "chain",
+                             "q1", "f1", None, None, '{"kind":"question"}')])
+            db.execute("INSERT INTO state_log VALUES (?, ?, ?)", (sid, seq, record))
+
+    return write, store.close
 
 
 def head_sizes(lib_dir: str) -> tuple[int, int, int, int]:
@@ -230,7 +271,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=40, help="questions per session")
     parser.add_argument("--only", default="", help="comma-separated rows to run "
                         "(answer only, head only, old head, memory, sqlite, sqlite naive, "
-                        "sqlite floor, redis, redis naive, redis floor)")
+                        "sqlite rows, sqlite floor, redis, redis naive, redis floor)")
     args = parser.parse_args()
     exe = shutil.which("redis-server")
     if exe is None:
@@ -244,6 +285,7 @@ def main() -> None:
         lib_dir = str(write_chain(folder / "lib", args.steps))
         where = {"memory": "memory://", "sqlite": f"sqlite:///{folder / 'store.db'}",
                  "naive_db": str(folder / "naive.db"), "floor_db": str(folder / "floor.db"),
+                 "rows_db": str(folder / "rows.db"),
                  "redis": f"redis://127.0.0.1:{port}/0"}
         client = redis.Redis(port=port)
         for _ in range(200):
@@ -262,7 +304,7 @@ def main() -> None:
               f"now {new1:,} / {new_n:,}\n")
         print(f"{'saving after every answer':<40} {'1 process':>12} {'2 processes':>12}")
         kinds = ["answer only", "head only", "old head", "memory", "sqlite", "sqlite naive",
-                 "sqlite floor", "redis", "redis naive", "redis floor"]
+                 "sqlite rows", "sqlite floor", "redis", "redis naive", "redis floor"]
         if args.only:
             chosen = [k.strip() for k in args.only.split(",")]
             unknown = sorted(set(chosen) - set(kinds))
@@ -273,6 +315,7 @@ def main() -> None:
                   "head only": "head + state record built, not written",
                   "old head": "before: whole head JSON built",
                   "sqlite floor": "floor: SQLite BEGIN+INSERT+COMMIT",
+                  "sqlite rows": "SQLiteStore's SQL alone, rows made",
                   "redis floor": "floor: Redis EVALSHA of one HSET",
                   "memory": "MemoryStore",
                   "sqlite": "SQLiteStore (head + new events)",

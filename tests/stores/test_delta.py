@@ -271,3 +271,39 @@ def test_the_head_is_the_session_without_tracker_and_undo(desk: Library,
     del full["tracker"], full["undo"]
     assert json.loads(head(session, full["event_count"], 7)) == {**full, "format": 2,
                                                                   "log": 7}
+
+
+def test_redis_saves_reload_a_flushed_script(backend: Backend, store: Store, lib: Library,
+                                             clock: ManualClock) -> None:
+    """A restarted Redis has forgotten the save script: the save loads it and goes on."""
+    if backend.kind != "redis":
+        pytest.skip("Redis only")
+    session = store.start(lib, "chain", clock=clock)
+    store.save(session)
+    backend._redis().script_flush()
+    session.answer("red")
+    assert store.save(session) == 2
+    assert store.load(lib, session.id, clock=clock).to_dict() == session.to_dict()
+
+
+def test_redis_save_replies() -> None:
+    import redis
+
+    from scriptflow.stores.redis import _read_save_reply
+
+    class Sock:
+        def __init__(self, *chunks: bytes) -> None:
+            self.chunks = list(chunks)
+
+        def recv(self, size: int) -> bytes:
+            return self.chunks.pop(0) if self.chunks else b""
+
+    assert _read_save_reply(Sock(b"*2\r\n:-1\r", b"\n:17\r\n")) == [-1, 17]
+    with pytest.raises(redis.exceptions.NoScriptError):
+        _read_save_reply(Sock(b"-NOSCRIPT No matching script\r\n"))
+    with pytest.raises(redis.ResponseError, match="ERR boom"):
+        _read_save_reply(Sock(b"-ERR bo", b"om\r\n"))
+    with pytest.raises(redis.ConnectionError, match="closed"):
+        _read_save_reply(Sock(b"*2\r\n"))
+    with pytest.raises(redis.ConnectionError, match="unexpected"):
+        _read_save_reply(Sock(b"+OK\r\n:1\r\n:2\r\n"))

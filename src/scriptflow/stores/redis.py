@@ -50,33 +50,24 @@ except ImportError:  # pragma: no cover - exercised by a test that hides redis
     raise ImportError("RedisStore needs the redis package: "
                       "pip install 'scriptflow[redis]'") from None
 
-# Fields and events travel as two joined strings (few arguments: redis-py packs each one
-# in Python): fields split on NUL, events on newline (JSON escapes both inside strings).
+# ARGV: expected version, stored event count, updated_at, script, started_at, id, the
+# state record ('' for none), the stored record count ('': replace the log), how many
+# field arguments follow; then the fields (name, value, ...) and the new events.
 _SAVE = """
-local function split(text, sep)
-  local out, start = {}, 1
-  if text == '' then return out end
-  while true do
-    local at = string.find(text, sep, start, true)
-    if not at then out[#out + 1] = string.sub(text, start); return out end
-    out[#out + 1] = string.sub(text, start, at - 1)
-    start = at + 1
-  end
-end
 local cur = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
 if cur ~= tonumber(ARGV[1]) then return {-1, cur} end
 local n = redis.call('LLEN', KEYS[2])
 if n ~= tonumber(ARGV[2]) then return {-2, n} end
-if ARGV[10] == '' then redis.call('DEL', KEYS[4])
+if ARGV[8] == '' then redis.call('DEL', KEYS[4])
 else
   local m = redis.call('LLEN', KEYS[4])
-  if m ~= tonumber(ARGV[10]) then return {-3, m} end
+  if m ~= tonumber(ARGV[8]) then return {-3, m} end
 end
 if cur == 0 then redis.call('HSET', KEYS[1], 'script', ARGV[4], 'started_at', ARGV[5]) end
-redis.call('HSET', KEYS[1], unpack(split(ARGV[7], '\\0')))
-local events = split(ARGV[8], '\\n')
-if #events > 0 then redis.call('RPUSH', KEYS[2], unpack(events)) end
-if ARGV[9] ~= '' then redis.call('RPUSH', KEYS[4], ARGV[9]) end
+local last = 9 + tonumber(ARGV[9])
+redis.call('HSET', KEYS[1], unpack(ARGV, 10, last))
+if #ARGV > last then redis.call('RPUSH', KEYS[2], unpack(ARGV, last + 1)) end
+if ARGV[7] ~= '' then redis.call('RPUSH', KEYS[4], ARGV[7]) end
 redis.call('ZADD', KEYS[3], ARGV[3], ARGV[6])
 return {cur + 1, n}
 """
@@ -113,6 +104,31 @@ def _pack(*args: str | int | float) -> bytes:
         data = str(arg).encode()  # str() of a float is its repr(), as redis-py sends it
         out += b"$%d\r\n" % len(data), data, b"\r\n"
     return b"".join(out)
+
+
+def _read_save_reply(sock: Any) -> list[int]:
+    """The save script's reply, ``*2 :a :b``, read off the socket; an error reply raises
+    the error redis-py would. The connection serves saves only, one at a time, so
+    nothing else is ever in its buffer."""
+    data = b""
+    while True:
+        try:
+            chunk = sock.recv(4096)
+        except OSError as exc:
+            raise redis.ConnectionError(f"reading the reply of a save: {exc}") from None
+        if not chunk:
+            raise redis.ConnectionError("Redis closed the connection during a save")
+        data += chunk
+        if data[:1] == b"-" and data.endswith(b"\r\n"):
+            message = data[1:-2].decode(errors="replace")
+            if message.startswith("NOSCRIPT"):
+                raise redis.exceptions.NoScriptError(message)
+            raise redis.ResponseError(message)
+        if data.count(b"\r\n") >= 3:
+            head, first, second, *_rest = data.split(b"\r\n")
+            if head != b"*2" or first[:1] != b":" or second[:1] != b":":
+                raise redis.ConnectionError(f"unexpected reply to a save: {data[:60]!r}")
+            return [int(first[1:]), int(second[1:])]
 
 
 def _none(text: Any) -> str | None:
@@ -167,16 +183,12 @@ class RedisStore(Store):
             if merge is not None or len(events) - count > _BIG:
                 self._write_watched(info, expected, pending, session, merge)
                 return
-            parts = [str(x) for pair in self._fields(info, pending.head).items() for x in pair]
-            if any("\0" in part for part in parts):  # an odd customer key: no joining
-                self._write_watched(info, expected, pending, session, merge)
-                return
-            flat = "\0".join(parts)
-            joined = "\n".join(event_json(e) for e in events[count:])
+            fields = [x for pair in self._fields(info, pending.head).items() for x in pair]
             version, stored = self._run_save(
                 hkey, ekey, self._index, lkey, expected, count, info.updated_at, info.script,
-                info.started_at, info.id, flat, joined, pending.record or "",
-                "" if pending.log_from is None else pending.log_from)
+                info.started_at, info.id, pending.record or "",
+                "" if pending.log_from is None else pending.log_from, len(fields), *fields,
+                *[event_json(e) for e in events[count:]])
         if version == -1:
             raise conflict(info.id, expected, stored or None)
         if version == -2:
@@ -194,11 +206,11 @@ class RedisStore(Store):
             try:
                 self._conn.send_packed_command((packed,))
                 try:
-                    return list(self._conn.read_response())
+                    return _read_save_reply(self._conn._sock)
                 except redis.exceptions.NoScriptError:
                     self._r.script_load(_SAVE)
                     self._conn.send_packed_command((packed,))
-                    return list(self._conn.read_response())
+                    return _read_save_reply(self._conn._sock)
             except redis.ResponseError:
                 raise
             except BaseException:
