@@ -4,7 +4,9 @@ State is a small head (the call stack, what the prompt is, the tracker) plus two
 append-only logs: the events (the transcript) and the undo log (for :meth:`Session.back`).
 An answer changes the head, appends events and pushes one compact undo record holding
 only the tracker entries it replaced; nothing is ever copied deeply or rewritten, so a
-store can persist a session as its head plus the events added since the last save.
+store can persist a session as a small head plus what was appended since its last save:
+the new events, and the undo records pushed (or popped by back()) with the facts they
+name, found by the records' identity (see ``scriptflow.stores.delta``).
 """
 
 from __future__ import annotations
