@@ -18,6 +18,9 @@ Measured in the same run, medians of ``--repeat`` runs, wall-clock and CPU secon
 - *python loop*: fetching every event into Python and counting only the funnel and the
   answer shares with dicts, the approach the SQL replaces;
 - *render*: text, JSON and HTML from the figures.
+
+The largest size's *x floor* (aim: 2 or less) and report CPU seconds (aim: 6 or less)
+are recorded for ``benchmarks/run.py``'s table of targets.
 """
 
 from __future__ import annotations
@@ -34,6 +37,9 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from results import at_most, record
 
 from scriptflow import load_library
 from scriptflow.reports import ReportOptions, make_report, render
@@ -153,6 +159,7 @@ def main() -> None:
     print(f"template: {len(heads)} simulated sessions, {len(events)} events "
           f"({time.perf_counter() - start:.1f} s)")
     rows = []
+    largest: tuple[int, float, float] = (0, 0.0, 0.0)  # events, report CPU, floor CPU
     for size in (int(s) for s in args.sizes.split(",")):
         path = DATA / f"events-{size}.db"
         start = time.perf_counter()
@@ -163,6 +170,7 @@ def main() -> None:
         took = median_time(lambda p=path, o=options: make_report(p, o, library), args.repeat)
         scan = median_time(lambda p=path: floor(p), args.repeat)
         loop = median_time(lambda p=path: python_loop(p), args.repeat)
+        largest = max(largest, (written, took[1], scan[1]))
         renders = {fmt: median_time(lambda f=fmt, r=report: render(r, f), args.repeat)
                    for fmt in ("text", "json", "html")}
         rows.append([f"{written:,}", f"{report['summary']['sessions']:,}", f"{built:.1f} s",
@@ -179,6 +187,10 @@ def main() -> None:
     print("  ".join("-" * w for w in widths))
     for row in rows:
         print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
+    events, cpu, scan_cpu = largest
+    record("report", [
+        at_most(f"report ÷ one SQL scan, CPU, {events:,} events", cpu / (scan_cpu or 1), 2.0),
+        at_most(f"report, CPU seconds, {events:,} events", cpu, 6.0, " s")])
     print(f"\nmachine: {os.cpu_count()} cores, {platform.processor() or platform.machine()}, "
           f"Python {sys.version.split()[0]}, SQLite {sqlite3.sqlite_version}; "
           f"medians of {args.repeat} runs; load average while running "
