@@ -246,9 +246,10 @@ def test_load_library_uses_the_same_cache(write_files: WriteFiles, tmp_path: Pat
 
 # --- a broken cache is a miss, never an error -------------------------------------------
 
-# INTAKE and PRINTER: per file its result and outline, per group (one script each: a
-# handoff to a start links nothing) its problems, and the library's report.
-ENTRIES = 7
+# INTAKE and PRINTER: per file its result and outline, per unit (one script each: a
+# handoff to a start links nothing) its problems, the pack of the last run's outlines
+# and units, and the library's report.
+ENTRIES = 8
 
 
 def _entries(cache_dir: Path) -> list[Path]:

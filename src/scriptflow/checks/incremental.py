@@ -12,6 +12,9 @@ Three kinds of entries besides each file's parse result (:mod:`.files`):
   problems included; its key hashes the configuration, the paths and contents of the
   unit's files, and the keys of the units it depends on (so a change reaches every
   unit that depends on it, and nothing else);
+- ``pack``, by the configuration and the list of paths: every outline and unit entry
+  of the last run over these paths, in one blob, so that a run after an edit reads one
+  file instead of two per file (entries not in it are looked up one by one);
 - the library's report (:mod:`.runner`), for a rerun with nothing changed.
 
 The library-scope rules run over the outlines every time: they are quick.
@@ -46,6 +49,7 @@ if TYPE_CHECKING:
 
 OUTLINE_KIND = "outline"
 GROUP_KIND = "group"
+PACK_KIND = "pack"
 
 
 @dataclass(slots=True)
@@ -66,6 +70,9 @@ class CachedLint:
         self.paths, self.raws, self.keys = paths, raws, keys
         self.cache, self.config, self.jobs = cache, config, jobs
         self.results: dict[int, FileResult] = {}
+        self.pack_key = _digest(config, "\0".join(paths))
+        self.pack = Pack({}, {})  # read by outlines(): a rerun with nothing changed never is
+        self.repack = True  # the pack is missing something: write it anew
 
     def load(self, indices: Iterable[int]) -> None:
         """The results of these files, from the cache or parsed, into ``results``."""
@@ -76,9 +83,16 @@ class CachedLint:
             self.results.update(zip(todo, found, strict=True))
 
     def outlines(self) -> list[Outline]:
+        """Each file's outline: from the pack, its own entry, or its (parsed) result."""
+        pack = _load(self.cache.get(PACK_KIND, self.pack_key), Pack)
+        if pack is not None:
+            self.pack, self.repack = pack, False
         found: list[Outline | None] = []
         for path, key in zip(self.paths, self.keys, strict=True):
-            item = _load(self.cache.get(OUTLINE_KIND, key), Outline)
+            item = self.pack.outlines.get(key)
+            if not isinstance(item, Outline):
+                item = _load(self.cache.get(OUTLINE_KIND, key), Outline)
+                self.repack = True
             found.append(item.moved_to(path) if item is not None else None)
         missing = [i for i, item in enumerate(found) if item is None]
         self.load(missing)
@@ -101,20 +115,33 @@ class CachedLint:
         units = self._units(outlines, owner, needs)
         problems: list[Problem] = []
         missed: list[Unit] = []
+        entries: dict[str, list[Problem]] = {}  # of every reusable unit, for the pack
         for unit in units:
-            found = _load(self.cache.get(GROUP_KIND, unit.key), list) if unit.key else None
-            if found is None:
+            found = self._unit_entry(unit.key) if unit.key is not None else None
+            if found is None or unit.key is None:
                 missed.append(unit)
             else:
+                entries[unit.key] = found
                 problems += found
         # Every declaration only for SF202's hints, which a reusable unit never has.
         library_facts = outline_facts(outlines, unique,
                                       shared_only=all(u.key is not None for u in missed))
         if missed:
-            problems += self._check(missed, unique, owner, needs, library_facts)
+            problems += self._check(missed, unique, owner, needs, library_facts, entries)
         problems += self._library_problems(outlines, unique, library_facts)
         problems.sort(key=Problem.sort_key)
+        if self.repack:
+            pack = Pack(dict(zip(self.keys, outlines, strict=True)), entries)
+            self.cache.put(PACK_KIND, self.pack_key, pickle.dumps(pack, pickle.HIGHEST_PROTOCOL))
         return problems
+
+    def _unit_entry(self, key: str) -> list[Problem] | None:
+        found = self.pack.units.get(key)
+        if isinstance(found, list) and all(isinstance(p, Problem) for p in found):
+            return found
+        self.repack = True
+        found = _load(self.cache.get(GROUP_KIND, key), list)
+        return found if isinstance(found, list) else None
 
     def _units(self, outlines: list[Outline], owner: dict[str, int], found: Dependencies
                ) -> list[Unit]:
@@ -141,21 +168,16 @@ class CachedLint:
         return units
 
     def _unit_key(self, files: list[int], below: list[str] | None) -> str:
-        config = self.config
-        digest = hashlib.sha256(repr((below, sorted(config.ignore),
-                                      sorted(config.severity.items()),
-                                      config.max_questions)).encode())
-        for index in files:
-            digest.update(f"{self.paths[index]}\0{self.keys[index]}\n".encode())
-        return digest.hexdigest()
+        return _digest(self.config, repr(below), *(f"{self.paths[i]}\0{self.keys[i]}"
+                                                   for i in files))
 
     def _documents(self, files: Iterable[int], text: bool = True) -> dict[str, Document]:
         return {self.paths[i]: self.results[i].document(decode(self.raws[i]) if text else "")
                 for i in files}
 
     def _check(self, missed: list[Unit], unique: dict[str, Script], owner: dict[str, int],
-               found_dependencies: Dependencies, library_facts: dict[str, list[Fact]]
-               ) -> list[Problem]:
+               found_dependencies: Dependencies, library_facts: dict[str, list[Fact]],
+               stored: dict[str, list[Problem]]) -> list[Problem]:
         """The configured problems of the units not in the cache, which are stored.
 
         The rules run over these units' scripts and every script they need (a set closed
@@ -190,6 +212,7 @@ class CachedLint:
             by_unit[unit_of[problem.path]].append(problem)
         for unit, problems in zip(missed, by_unit, strict=True):
             if unit.key is not None:
+                stored[unit.key] = problems
                 self.cache.put(GROUP_KIND, unit.key,
                                pickle.dumps(problems, pickle.HIGHEST_PROTOCOL))
         return found
@@ -206,6 +229,22 @@ class CachedLint:
         return configure(found, self.config, self._documents(ignoring, text=False))
 
 
+@dataclass(slots=True)
+class Pack:
+    """The outlines (by content key) and unit entries (by key) of the last run."""
+
+    outlines: dict[str, Outline]
+    units: dict[str, list[Problem]]
+
+
+def _digest(config: LintConfig, *parts: str) -> str:
+    digest = hashlib.sha256(repr((sorted(config.ignore), sorted(config.severity.items()),
+                                  config.max_questions)).encode())
+    for part in parts:
+        digest.update(part.encode() + b"\n")
+    return digest.hexdigest()
+
+
 def _load(blob: bytes | None, kind: type) -> Any:
     """The entry unpickled when it is of ``kind``; ``None`` for a miss or a bad entry."""
     if blob is None:
@@ -217,4 +256,7 @@ def _load(blob: bytes | None, kind: type) -> Any:
     if kind is list and not (isinstance(found, list)
                              and all(isinstance(p, Problem) for p in found)):
         return None
+    if kind is Pack and not (isinstance(found, Pack) and isinstance(found.outlines, dict)
+                             and isinstance(found.units, dict)):
+        return None  # its items are checked when used
     return found if isinstance(found, kind) else None
