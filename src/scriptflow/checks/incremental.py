@@ -72,6 +72,7 @@ class CachedLint:
         self.results: dict[int, FileResult] = {}
         self.pack_key = _digest(config, "\0".join(paths))
         self.pack = Pack({}, {})  # read by outlines(): a rerun with nothing changed never is
+        self.packed_units: dict[str, list[Problem]] = {}
         self.repack = True  # the pack is missing something: write it anew
 
     def load(self, indices: Iterable[int]) -> None:
@@ -86,20 +87,27 @@ class CachedLint:
         """Each file's outline: from the pack, its own entry, or its (parsed) result."""
         pack = _load(self.cache.get(PACK_KIND, self.pack_key), Pack)
         if pack is not None:
-            self.pack, self.repack = pack, False
+            self.pack, self.packed_units, self.repack = pack, pack.units, False
         found: list[Outline | None] = []
+        blobs = self.pack.outlines
+        self.pack = Pack({}, {})  # the next one: this run's outlines and units
         for path, key in zip(self.paths, self.keys, strict=True):
-            item = self.pack.outlines.get(key)
-            if not isinstance(item, Outline):
-                item = _load(self.cache.get(OUTLINE_KIND, key), Outline)
+            blob = blobs.get(key)
+            item = _load(blob, Outline) if isinstance(blob, bytes) else None
+            if item is None:
+                blob = self.cache.get(OUTLINE_KIND, key)
+                item = _load(blob, Outline)
                 self.repack = True
+            if item is not None and blob is not None:
+                self.pack.outlines[key] = blob
             found.append(item.moved_to(path) if item is not None else None)
         missing = [i for i, item in enumerate(found) if item is None]
         self.load(missing)
         for i in missing:
             result = self.results[i]
             made = found[i] = outline(result.path, result.script, result.ignores)
-            self.cache.put(OUTLINE_KIND, self.keys[i], pickle.dumps(made, pickle.HIGHEST_PROTOCOL))
+            blob = self.pack.outlines[self.keys[i]] = pickle.dumps(made, pickle.HIGHEST_PROTOCOL)
+            self.cache.put(OUTLINE_KIND, self.keys[i], blob)
         return [item for item in found if item is not None]
 
     def problems(self) -> list[Problem]:
@@ -115,7 +123,7 @@ class CachedLint:
         units = self._units(outlines, owner, needs)
         problems: list[Problem] = []
         missed: list[Unit] = []
-        entries: dict[str, list[Problem]] = {}  # of every reusable unit, for the pack
+        entries = self.pack.units
         for unit in units:
             found = self._unit_entry(unit.key) if unit.key is not None else None
             if found is None or unit.key is None:
@@ -131,12 +139,12 @@ class CachedLint:
         problems += self._library_problems(outlines, unique, library_facts)
         problems.sort(key=Problem.sort_key)
         if self.repack:
-            pack = Pack(dict(zip(self.keys, outlines, strict=True)), entries)
-            self.cache.put(PACK_KIND, self.pack_key, pickle.dumps(pack, pickle.HIGHEST_PROTOCOL))
+            self.cache.put(PACK_KIND, self.pack_key,
+                           pickle.dumps(self.pack, pickle.HIGHEST_PROTOCOL))
         return problems
 
     def _unit_entry(self, key: str) -> list[Problem] | None:
-        found = self.pack.units.get(key)
+        found = self.packed_units.get(key)
         if isinstance(found, list) and all(isinstance(p, Problem) for p in found):
             return found
         self.repack = True
@@ -233,7 +241,7 @@ class CachedLint:
 class Pack:
     """The outlines (by content key) and unit entries (by key) of the last run."""
 
-    outlines: dict[str, Outline]
+    outlines: dict[str, bytes]  # pickled: the next pack copies them without pickling
     units: dict[str, list[Problem]]
 
 
