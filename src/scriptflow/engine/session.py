@@ -237,57 +237,62 @@ class Session:
         if checked is None:
             checked = self._check(value)
         now = self._now()
-        tracker, raw, key, ttl = self._tracker, self._raw, here.key, here.ttl
-        mark = len(raw)
-        count = len(self._done) + self._pending
+        key = here.key
         known = self._known
         previous = known.get(key)  # a Known, or a plain tuple of its fields
-        if ttl is None:  # as tracker.learn does it, without the call
+        if here.ttl is None:  # as tracker.learn does it, without the call
             known[key] = (checked, who, here.sid, here.id, now, None)
             self._fresh_values[key] = checked
         else:
-            tracker.learn(key, (checked, who, here.sid, here.id, now, now + ttl))
+            self._tracker.learn(key, (checked, who, here.sid, here.id, now, now + here.ttl))
+        # (Plain assignments throughout: packing several into a tuple costs a tuple.)
+        raw = self._raw
         stack = self._stack
-        prompt: Prompt | None
+        mark = len(raw)
         record: tuple[Any, ...]
+        prompt: Prompt | None
         try:
             goto = here.goto
             arrive = here.next if goto is None else goto.get(checked)
             if arrive is None:
-                arrive = leave_plan(here, checked, tracker, now)
-            if arrive.asks and len(stack) == 1 and arrive.key not in self._known:
+                arrive = leave_plan(here, checked, self._tracker, now)
+            if arrive.asks and arrive.key not in known and len(stack) == 1:
                 # one record: the answer, the next question asked, and the undo record
                 record = (answered, now, here, who, checked, arrive, stack, self._mode,
-                          previous, count)
-                raw.append(record)
+                          previous, len(self._done) + self._pending)
                 prompt = arrive.prompt or self._prompt_at(arrive, arrive.kind)
-                there, mode, outcome, used, stack = arrive, arrive.kind, None, None, arrive.alone
-                added = 2
-            else:  # skips, decisions, handoffs, calls: the walk
-                record = (answered, now, here, who, checked, None, stack, self._mode,
-                          previous, count)
                 raw.append(record)
-                below = stack[:-1]
-                found = walk(self._plans, tracker, below, arrive, now, raw)
-                if found is None:  # something unusual: the general walk handles it
-                    del raw[mark + 1:]
-                    found = self._walk_in_full(below, arrive, now)
-                below, there, mode, outcome, used = found
-                stack = (*below, there.frame) if below else there.alone
-                if outcome is not None:
-                    prompt = None
-                elif there.prompt is None or mode == "confirm":
-                    prompt = self._prompt_at(there, mode)
-                else:
-                    prompt = there.prompt
-                added = len(raw) - mark
+                self._pending += 2
+                self._undos.append(record)
+                self._stack = arrive.alone
+                self._here = arrive
+                self._mode = arrive.kind
+                self._fast = arrive.fast
+                self._prompt = prompt
+                return prompt
+            # skips, decisions, handoffs, calls: the walk
+            record = (answered, now, here, who, checked, None, stack, self._mode,
+                      previous, len(self._done) + self._pending)
+            raw.append(record)
+            below = stack[:-1]
+            found = walk(self._plans, self._tracker, below, arrive, now, raw)
+            if found is None:  # something unusual: the general walk handles it
+                del raw[mark + 1:]
+                found = self._walk_in_full(below, arrive, now)
+            below, there, mode, outcome, used = found
+            if outcome is not None:
+                prompt = None
+            elif there.prompt is None or mode == "confirm":
+                prompt = self._prompt_at(there, mode)
+            else:
+                prompt = there.prompt
         except BaseException:
-            tracker.restore(key, previous)
+            self._tracker.restore(key, previous)
             del raw[mark:]
             raise
-        self._pending += added
+        self._pending += len(raw) - mark
         self._undos.append(record)
-        self._stack = stack
+        self._stack = (*below, there.frame) if below else there.alone
         self._here = there
         self._mode = mode
         self._outcome = outcome
