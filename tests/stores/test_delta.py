@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from scriptflow.stores import Store
 from scriptflow.stores.delta import event_json, head, scalar_json, to_json
 
 from ..engine.conftest import T0, script, write_library
-from .conftest import Backend
+from .conftest import Backend, RedisServer
 
 LENGTH = 30
 
@@ -273,17 +274,18 @@ def test_the_head_is_the_session_without_tracker_and_undo(desk: Library,
                                                                   "log": 7}
 
 
-def test_redis_saves_reload_a_flushed_script(backend: Backend, store: Store, lib: Library,
+def test_redis_saves_reload_a_flushed_script(redis_server: RedisServer, lib: Library,
                                              clock: ManualClock) -> None:
     """A restarted Redis has forgotten the save script: the save loads it and goes on."""
-    if backend.kind != "redis":
-        pytest.skip("Redis only")
+    backend = Backend("redis", redis_server.url, prefix=f"test-{uuid.uuid4().hex[:12]}:")
+    store = backend.open(clock)
     session = store.start(lib, "chain", clock=clock)
     store.save(session)
     backend._redis().script_flush()
     session.answer("red")
     assert store.save(session) == 2
     assert store.load(lib, session.id, clock=clock).to_dict() == session.to_dict()
+    backend.close()
 
 
 def test_redis_save_replies() -> None:
