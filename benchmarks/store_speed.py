@@ -45,6 +45,9 @@ from scriptflow import Session, load_library
 from scriptflow.stores import open_store
 from scriptflow.stores.delta import Saved, head, prepare
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from results import at_least, record
+
 Saver = Callable[[Session], None]
 
 
@@ -322,13 +325,24 @@ def main() -> None:
                   "sqlite naive": "SQLite, whole to_dict() JSON",
                   "redis": "RedisStore (Lua, head + events)",
                   "redis naive": "Redis SET of whole to_dict() JSON"}
+        rates: dict[str, tuple[float, float]] = {}
         for kind in kinds:
             one = measure(kind, where, lib_dir, args.seconds, 1)
             two = measure(kind, where, lib_dir, args.seconds, 2) if kind != "memory" \
                 else float("nan")
+            rates[kind] = (one, two)
             shown_two = "—" if two != two else f"{two:,.0f}/s"
             print(f"{labels[kind]:<40} {one:>10,.0f}/s {shown_two:>12}", flush=True)
         client.close()
+        figures = []
+        if "sqlite" in rates:
+            figures.append(at_least(f"SQLiteStore steps/s, one process, {args.steps} q",
+                                    rates["sqlite"][0], 10_000, "/s"))
+        if "redis" in rates:
+            figures.append(at_least(f"RedisStore steps/s, two processes, {args.steps} q",
+                                    rates["redis"][1], 10_000, "/s"))
+        if figures:
+            record("store", figures)
     finally:
         server.kill()
         server.wait()
