@@ -3,7 +3,8 @@
 What a file says about itself (syntax, schema, its model, its bad conditions) depends
 only on its bytes, so the result is cached by content (:mod:`scriptflow.cache`), and
 files that miss are parsed on every core when there are enough of them to pay for the
-worker processes. The library-wide rules then run over the results every time.
+worker processes. The library-wide rules then run over the results (with a cache, only
+for the files whose problems may have changed: :mod:`.incremental`).
 """
 
 from __future__ import annotations

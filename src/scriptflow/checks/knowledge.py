@@ -1,9 +1,11 @@
 """Which facts are certainly known when the session arrives at each node.
 
-A forward 'must' data-flow analysis over the whole library: a fact is known at a node
-when every path from an entry (any script's start: scripts can be started directly)
-learns it and nothing on the way invalidates it. Handoffs carry knowledge across
-scripts; a call contributes what its script learns on every way to an outcome.
+A forward 'must' data-flow analysis over the scripts of a context: a fact is known at
+a node when every path from an entry (any script's start: scripts can be started
+directly) learns it and nothing on the way invalidates it. Handoffs carry knowledge
+across scripts; a call contributes what its script learns on every way to an outcome.
+Lint runs it one group of scripts at a time (:mod:`.groups`: nothing flows between
+groups), so facts are numbered per group and the bit sets stay small.
 """
 
 from __future__ import annotations
