@@ -150,3 +150,23 @@ def test_bundled_library_agrees() -> None:
     assert found.bits == bits
     assert found.known_at == known_at
     assert any(found.known_at.values())  # something is known somewhere: not a vacuous match
+
+
+@given(libraries())
+def test_group_by_group_knows_what_the_whole_library_knows(
+        library: list[dict[str, Any]]) -> None:
+    """Facts are numbered per group: nothing flows between groups, so each script's own
+    facts are known at the same nodes as in one analysis of the whole library."""
+    from scriptflow.checks.groups import script_groups
+
+    scripts = _scripts([yaml.safe_dump(s, sort_keys=False) for s in library])
+    whole = analyse(context(scripts))
+    by_id = {s.id: s for s in scripts}
+    seen: dict[NodeKey, set[str]] = {}
+    for group in script_groups(by_id):
+        part = analyse(context([by_id[sid] for sid in group]))
+        for key in part.known_at:
+            seen[key] = part.known(key) & by_id[key[0]].facts.keys()
+    assert seen.keys() == whole.known_at.keys()
+    for key, known in seen.items():
+        assert known == whole.known(key) & by_id[key[0]].facts.keys()
