@@ -44,6 +44,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generate import generate
+from results import at_least, at_most, record
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "benchmarks" / "_data"
@@ -225,6 +226,7 @@ def main() -> None:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print_table(timings, memory, len(files), args, megabytes)
+    record_figures(timings, memory)
 
 
 def linked_changes(timings: Timings, scriptflow: list[str], linked: Path, cache_dir: str,
@@ -242,6 +244,23 @@ def linked_changes(timings: Timings, scriptflow: list[str], linked: Path, cache_
                             run([*scriptflow, "--cache-dir", cache_dir, str(linked)]))
             finally:
                 changed.write_bytes(original)
+
+
+def record_figures(t: Timings, memory: dict[str, tuple[int, float, float]]) -> None:
+    """The ratios with a target in issue 7, for ``run.py``'s table."""
+    cold = t.wall("cold lint")
+    record("lint", [
+        at_least("check-jsonschema ÷ cold lint", t.wall("check-jsonschema") / cold, 10),
+        at_most("cold lint ÷ floor", cold / t.wall("floor"), 1.5),
+        at_most("warm lint ÷ cold", t.wall("warm lint") / cold, 0.1),
+        # "about one file": the aim set for it is 0.15 of cold
+        at_most("one file changed ÷ cold", t.wall("one file changed") / cold, 0.15),
+        at_most("linked library, one changed ÷ its cold",
+                t.wall("one file changed, linked") / t.wall("cold lint, linked"), 0.15),
+        at_most("lint one small file ÷ check-jsonschema",
+                t.wall("start-up: lint one file") / t.wall("start-up: check-jsonschema"), 0.5),
+        at_most("load_library peak, 50,000 nodes", memory["no-cache"][1], 150, " MB"),
+    ])
 
 
 def print_table(t: Timings, memory: dict[str, tuple[int, float, float]], files: int,
