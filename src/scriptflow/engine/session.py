@@ -116,8 +116,10 @@ class Session:
                 raise AnswerError(f"no fact {key!r} in the library" + (f"; {hint}" if hint
                                                                         else ""),
                                   fact=key, answer=raw, allowed="a declared fact")
-            known.set(key, Known(check(decl, raw), "intake", None, None, now,
-                                 _stale_at(decl, now)))
+            # a plain tuple, not a Known: the collector stops tracking tuples of plain
+            # values, and an intake form can hold hundreds of facts per live session
+            known.learn(key, (check(decl, raw), "intake", None, None, now,
+                              _stale_at(decl, now)))
         stack: list[Frame] = [(script.id, script.start)]
         events: list[Event] = []
         used = {script.id: script.content_hash}

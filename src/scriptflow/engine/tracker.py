@@ -209,7 +209,8 @@ class Tracker:
         facts = data.get("facts")
         if not isinstance(facts, Mapping):
             raise ResumeError("tracker data has no 'facts' mapping")
-        return cls({str(k): Known.from_dict(str(k), v) for k, v in facts.items()})
+        # plain tuples of the fields (see Entry): untracked by the collector once seen
+        return cls({str(k): _plain(Known.from_dict(str(k), v)) for k, v in facts.items()})
 
 
 def entries_of(tracker: Tracker) -> dict[str, Entry]:
@@ -226,6 +227,12 @@ def values_of(tracker: Tracker) -> dict[str, Value]:
 
 
 _new = tuple.__new__  # a NamedTuple made without its keyword-handling __new__
+
+
+def _plain(known: Known) -> Entry:
+    """The fields of ``known`` as a plain tuple (an Entry)."""
+    return (known.value, known.source, known.script, known.node, known.learned_at,
+            known.stale_at)
 
 
 def _soonest(entries: Iterable[Entry]) -> float | None:
