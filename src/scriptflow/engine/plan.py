@@ -37,7 +37,8 @@ class NodePlan:
     """
 
     __slots__ = ("alone", "asks", "decl", "exact", "fast", "frame", "goto", "id", "key",
-                 "kind", "next", "node", "owner", "policy", "prompt", "sid", "simple", "ttl")
+                 "kind", "next", "node", "owner", "policy", "prompt", "sid", "simple", "skips",
+                 "ttl")
 
     def __init__(self, owner: ScriptPlan, node: Node, decl: Fact | None) -> None:
         self.owner = owner
@@ -50,6 +51,7 @@ class NodePlan:
         self.key = node.fact or ""
         self.decl = decl
         self.policy = node.reask or (decl.reask if decl is not None else "skip")
+        self.skips = self.policy == "skip"  # passed without asking while its fact is known
         self.ttl = decl.ttl if decl is not None else None
         self.exact = _exact_answers(decl)
         self.simple = node.type == "question" or (node.type == "action"

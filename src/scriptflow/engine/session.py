@@ -23,7 +23,7 @@ from .clock import Clock, SystemClock
 from .events import Event
 from .flow import Frame, Outcome, Prompt, Step, Undo, advance, edge, fact_decl, leave, make_prompt
 from .plan import NodePlan, library_plan
-from .step import Record, answered, leave_plan, materialise, undo_of, walk
+from .step import Record, answered, asked, leave_plan, materialise, skipped, undo_of, walk
 from .tracker import Known, Tracker, entries_of, values_of
 
 if TYPE_CHECKING:
@@ -272,15 +272,40 @@ class Session:
                 self._fast = arrive.fast
                 self._prompt = prompt
                 return prompt
-            # skips, decisions, handoffs, calls: the walk
             record = (answered, now, here, who, checked, None, stack, self._mode,
                       previous, len(self._done) + self._pending)
             raw.append(record)
+            start = arrive
+            if len(stack) == 1:
+                # Questions whose facts are known, passed right here (the walk's most
+                # common case, without its call); anything else is left to the walk.
+                while arrive.asks and arrive.skips:
+                    entry = known.get(arrive.key)
+                    if entry is None or (entry[5] is not None and now >= entry[5]):
+                        break
+                    goto = arrive.goto
+                    after = arrive.next if goto is None else goto.get(entry[0])
+                    if after is None:
+                        break
+                    raw.append((skipped, now, arrive, entry))
+                    arrive = after
+                if arrive.asks and arrive.key not in known:
+                    prompt = arrive.prompt or self._prompt_at(arrive, arrive.kind)
+                    raw.append((asked, now, arrive))
+                    self._pending += len(raw) - mark
+                    self._undos.append(record)
+                    self._stack = arrive.alone
+                    self._here = arrive
+                    self._mode = arrive.kind
+                    self._fast = arrive.fast
+                    self._prompt = prompt
+                    return prompt
+            # decisions, handoffs, calls, confirmations: the walk
             below = stack[:-1]
             found = walk(self._plans, self._tracker, below, arrive, now, raw)
             if found is None:  # something unusual: the general walk handles it
                 del raw[mark + 1:]
-                found = self._walk_in_full(below, arrive, now)
+                found = self._walk_in_full(below, start, now)
             below, there, mode, outcome, used = found
             if outcome is not None:
                 prompt = None
