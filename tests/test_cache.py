@@ -400,3 +400,58 @@ def _no_cache_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[
     monkeypatch.delenv("SCRIPTFLOW_NO_CACHE", raising=False)
     monkeypatch.delenv("SCRIPTFLOW_CACHE_DIR", raising=False)
     yield
+
+
+DAY = 86_400.0
+
+
+def _age(path: Path, days: float) -> None:
+    moment = os.stat(path).st_mtime - days * DAY
+    os.utime(path, (moment, moment))
+
+
+def test_prune_deletes_entries_unused_for_30_days_and_keeps_the_rest(tmp_path: Path) -> None:
+    cache = Cache(tmp_path / "cache", salt="test")
+    cache.put("parsed", "old", b"old")
+    cache.put("parsed", "fresh", b"fresh")
+    cache.put("parsed", "used", b"used")
+    folder = Path(cache.folder)
+    _age(folder / "parsed-old", 31)
+    _age(folder / "parsed-fresh", 29)
+    _age(folder / "parsed-used", 31)
+    assert cache.get("parsed", "used") == b"used"  # a read marks it used again
+    assert cache.prune() == 1
+    assert sorted(p.name for p in folder.iterdir() if not p.name.startswith(".")) == [
+        "parsed-fresh", "parsed-used"]
+    assert cache.get("parsed", "old") is None
+
+
+def test_prune_runs_at_most_once_a_day(tmp_path: Path) -> None:
+    cache = Cache(tmp_path / "cache", salt="test")
+    cache.put("parsed", "a", b"a")
+    assert cache.prune() == 0  # nothing old yet; the stamp is written
+    _age(Path(cache.folder) / "parsed-a", 40)
+    assert cache.prune() == 0  # pruned less than a day ago: not again
+    _age(Path(cache.folder) / ".pruned", 2)
+    assert cache.prune() == 1
+
+
+def test_prune_of_a_missing_or_unwritable_cache_does_not_raise(tmp_path: Path) -> None:
+    assert Cache(tmp_path / "never-made", salt="test").prune() == 0
+
+
+def test_lint_prunes_its_cache(write_files: WriteFiles, tmp_path: Path) -> None:
+    folder = write_files({"intake.yaml": INTAKE})
+    cache_dir = tmp_path / "lint-cache"
+    first = run_cli("lint", "--cache-dir", str(cache_dir), str(folder))
+    assert first.returncode in (0, 1) and not first.stderr, first.stderr
+    (salted,) = [p for p in cache_dir.iterdir() if p.is_dir()]
+    stale = salted / "parsed-0123abcd"
+    stale.write_bytes(b"a file edited away long ago")
+    _age(stale, 45)
+    _age(salted / ".pruned", 2)
+    again = run_cli("lint", "--cache-dir", str(cache_dir), str(folder))
+    assert (again.returncode, again.stdout) == (first.returncode, first.stdout)
+    assert not stale.exists()
+    assert any(p.name.startswith("outline-") or p.name.startswith("pack-")
+               for p in salted.iterdir())  # the entries in use are kept

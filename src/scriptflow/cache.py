@@ -20,11 +20,15 @@ import contextlib
 import hashlib
 import os
 import sys
+import time
 
 from . import __version__
 
 CACHE_FORMAT = 1  # bump when the layout or the pickled types change shape
 DEFAULT_FOLDER = ".scriptflow-cache"
+PRUNE_AFTER = 30 * 86_400.0  # entries unused this long are deleted by prune()
+_PRUNE_EVERY = 86_400.0
+_TOUCH_AFTER = 86_400.0
 _TAG = ("Signature: 8a477f597d28d172789f06886806bc55\n"
         "# This file is a cache directory tag created by scriptflow.\n"
         "# For information about cache directory tags see https://bford.info/cachedir/\n")
@@ -75,11 +79,46 @@ class Cache:
         return os.path.join(self.folder, f"{kind}-{key}")
 
     def get(self, kind: str, key: str) -> bytes | None:
+        path = self._path(kind, key)
         try:
-            with open(self._path(kind, key), "rb") as handle:
-                return handle.read()
+            with open(path, "rb") as handle:
+                blob = handle.read()
+                # An entry's mtime says when it was last used (see prune); refreshed at
+                # most daily, so a warm run costs a stat per entry, not a write.
+                if time.time() - os.fstat(handle.fileno()).st_mtime > _TOUCH_AFTER:
+                    with contextlib.suppress(OSError):
+                        os.utime(path)
+                return blob
         except OSError:
             return None
+
+    def prune(self, max_age: float = PRUNE_AFTER, now: float | None = None) -> int:
+        """Delete entries not used for ``max_age`` seconds (files of scripts long
+        edited away, packs of old path lists); returns how many. Runs at most once a
+        day per cache (a stamp file says when it last ran); never raises."""
+        now = time.time() if now is None else now
+        stamp = os.path.join(self.folder, ".pruned")
+        try:
+            if now - os.stat(stamp).st_mtime < _PRUNE_EVERY:
+                return 0
+        except OSError:
+            pass  # never pruned (or no cache yet)
+        removed = 0
+        try:
+            with os.scandir(self.folder) as entries:
+                for entry in entries:
+                    if entry.name.startswith(".") or not entry.is_file():
+                        continue
+                    with contextlib.suppress(OSError):
+                        if now - entry.stat().st_mtime > max_age:
+                            os.unlink(entry.path)
+                            removed += 1
+            with open(stamp, "w", encoding="utf-8"):
+                pass
+            os.utime(stamp, (now, now))
+        except OSError:
+            pass
+        return removed
 
     def put(self, kind: str, key: str, blob: bytes) -> None:
         """Write atomically: other processes see the old entry, the new one, or none."""

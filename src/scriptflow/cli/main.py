@@ -77,6 +77,8 @@ def cmd_lint(args: argparse.Namespace) -> int:
         cache = open_cache(not args.no_cache, args.cache_dir)
         report, ctx = lint_files(files, config, cache=cache, jobs=args.jobs,
                                  need_scripts=False)
+        if cache is not None:
+            cache.prune()  # at most daily: entries unused for 30 days
     except (MissingPathError, ConfigError) as exc:
         return fail(str(exc))
     except OSError as exc:
