@@ -258,41 +258,40 @@ class Session:
             arrive = here.next if goto is None else goto.get(checked)
             if arrive is None:
                 arrive = leave_plan(here, checked, self._tracker, now)
-            if arrive.asks and arrive.key not in known and len(stack) == 1:
-                # one record: the answer, the next question asked, and the undo record
-                record = (answered, now, here, who, checked, arrive, stack, self._mode,
-                          previous, len(self._done) + self._pending)
-                prompt = arrive.prompt or self._prompt_at(arrive, arrive.kind)
-                raw.append(record)
-                self._pending += 2
-                self._undos.append(record)
-                self._stack = arrive.alone
-                self._here = arrive
-                self._mode = arrive.kind
-                self._fast = arrive.fast
-                self._prompt = prompt
-                return prompt
-            record = (answered, now, here, who, checked, None, stack, self._mode,
-                      previous, len(self._done) + self._pending)
-            raw.append(record)
             start = arrive
+            passed: list[Record] | None = None  # skipped records, when any
             if len(stack) == 1:
-                # Questions whose facts are known, passed right here (the walk's most
+                # Questions whose facts are known are passed right here (the walk's most
                 # common case, without its call); anything else is left to the walk.
-                while arrive.asks and arrive.skips:
+                entry = None
+                while arrive.asks:
                     entry = known.get(arrive.key)
-                    if entry is None or (entry[5] is not None and now >= entry[5]):
+                    if entry is None or not arrive.skips or (
+                            entry[5] is not None and now >= entry[5]):
                         break
                     goto = arrive.goto
                     after = arrive.next if goto is None else goto.get(entry[0])
                     if after is None:
                         break
-                    raw.append((skipped, now, arrive, entry))
-                    arrive = after
-                if arrive.asks and arrive.key not in known:
+                    if passed is None:
+                        passed = []
+                    passed.append((skipped, now, arrive, entry))
+                    arrive, entry = after, None
+                if entry is None and arrive.asks:  # a question not answered yet: ask it
                     prompt = arrive.prompt or self._prompt_at(arrive, arrive.kind)
-                    raw.append((asked, now, arrive))
-                    self._pending += len(raw) - mark
+                    count = len(self._done) + self._pending
+                    if passed is None:  # one record: the answer, the question, the undo
+                        record = (answered, now, here, who, checked, arrive, stack,
+                                  self._mode, previous, count)
+                        raw.append(record)
+                        self._pending += 2
+                    else:
+                        record = (answered, now, here, who, checked, None, stack,
+                                  self._mode, previous, count)
+                        raw.append(record)
+                        raw += passed
+                        raw.append((asked, now, arrive))
+                        self._pending += len(passed) + 2
                     self._undos.append(record)
                     self._stack = arrive.alone
                     self._here = arrive
@@ -300,6 +299,11 @@ class Session:
                     self._fast = arrive.fast
                     self._prompt = prompt
                     return prompt
+            record = (answered, now, here, who, checked, None, stack, self._mode,
+                      previous, len(self._done) + self._pending)
+            raw.append(record)
+            if passed is not None:
+                raw += passed
             # decisions, handoffs, calls, confirmations: the walk
             below = stack[:-1]
             found = walk(self._plans, self._tracker, below, arrive, now, raw)
