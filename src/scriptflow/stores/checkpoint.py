@@ -40,15 +40,21 @@ class Checkpointer:
         self._commits += 1
         if self._commits % EVERY:
             return
-        if self._thread is None:  # started on the first need: read-only use has none
+        # Started on the first need (read-only use has none), and again if it ended:
+        # with automatic checkpoints off, a store without this thread would let its WAL
+        # grow without end (after a fork, say, or a connection that failed to open).
+        if self._thread is None or not self._thread.is_alive():
             self._thread = threading.Thread(target=self._run, daemon=True,
                                             name="scriptflow-sqlite-checkpoint")
             self._thread.start()
         self._wake.set()
 
     def _run(self) -> None:
-        db = sqlite3.connect(self._path, timeout=self._timeout, isolation_level=None,
-                             check_same_thread=False)
+        try:
+            db = sqlite3.connect(self._path, timeout=self._timeout, isolation_level=None,
+                                 check_same_thread=False)
+        except sqlite3.Error:
+            return  # the next wake-up starts a thread that tries again
         try:
             while True:
                 self._wake.wait()
