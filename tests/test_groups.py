@@ -27,6 +27,7 @@ from scriptflow.format.yamlload import load_text
 from scriptflow.problems import Problem
 
 from .conftest import SCRIPTS, dedent
+from .test_cache import _write
 from .test_cache import libraries as broken_libraries
 from .test_knowledge import libraries as linked_libraries
 
@@ -59,14 +60,6 @@ def cached(folder: Path, cache_dir: Path, config: LintConfig | None = None, *,
     report, _ctx = lint_files(find_script_files([folder]), config, cache=Cache(cache_dir),
                               jobs=1, need_scripts=need_scripts)
     return report.problems
-
-
-def _write(folder: Path, texts: dict[str, str]) -> Path:
-    for rel, text in texts.items():
-        target = folder / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
-    return folder
 
 
 # --- groups give what the whole library gives -------------------------------------------

@@ -45,6 +45,7 @@ def test_readme_starts_with_the_two_commands() -> None:
     assert "pytest" in tests
     ci = (ROOT / ".ci" / "run").read_text("utf-8")
     assert "readme_command 2" in ci and "readme_command 1" in ci
+    assert f"#   main:  {main}\n" in ci and f"#   tests: {tests}\n" in ci
 
 
 def test_pre_commit_hook_definition() -> None:

@@ -52,27 +52,29 @@ _ACTORS = ("customer", "agent", "system")
 
 # -- writing ---------------------------------------------------------------------------
 
+def per_library(lib: Library, name: str) -> dict[Any, Any]:
+    """A dict kept with ``lib`` under ``name``, for what is worked out once per library
+    and reused (a Library never changes once loaded)."""
+    cache: dict[Any, Any] | None = getattr(lib, name, None)
+    if cache is None:
+        cache = {}
+        setattr(lib, name, cache)
+    return cache
+
+
 def fingerprint(lib: Library, sid: str, nid: str) -> dict[str, Any]:
     """What a resume checks of node ``nid`` of ``sid`` (kept per library: stores write
     it on every save). Shared: do not modify the result."""
-    cache: dict[tuple[str, str], dict[str, Any]] | None = getattr(lib, _CACHE, None)
-    if cache is None:
-        cache = {}
-        setattr(lib, _CACHE, cache)  # a Library never changes once loaded
-    found = cache.get((sid, nid))
+    cache = per_library(lib, "_serial_fingerprints")
+    found: dict[str, Any] | None = cache.get((sid, nid))
     if found is None:
         found = cache[(sid, nid)] = _fingerprint(lib, sid, nid)
     return found
 
 
-_CACHE = "_serial_fingerprints"
-
-
 def entry_dict(entry: Any) -> dict[str, Any]:
     """A tracker entry (a Known or a plain tuple of its fields) as Known.to_dict() has it."""
-    value, source, script, node, learned_at, stale_at = entry
-    return {"value": value, "source": source, "script": script, "node": node,
-            "learned_at": learned_at, "stale_at": stale_at}
+    return Known._make(entry).to_dict()
 
 
 def undo_dict(record: Any) -> dict[str, Any]:

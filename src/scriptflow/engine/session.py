@@ -445,17 +445,6 @@ class Session:
         fast = self._mode != "confirm" and self._outcome is None and self._trail is None
         self._fast = here.fast if fast else None
 
-    @property
-    def _undo(self) -> list[Undo]:
-        """back()'s log as Undo records (serial.py reads ``_undos`` as it is instead:
-        records converted here get new identities, and a store's next save then
-        rewrites back()'s log rather than appending to it)."""
-        undos = self._undos
-        for index, record in enumerate(undos):
-            if type(record) is tuple:
-                undos[index] = undo_of(record)
-        return undos  # type: ignore[return-value]  # every item is an Undo now
-
     def _prompt_here(self) -> Prompt:
         return self._prompt_at(self._here, self._mode)
 

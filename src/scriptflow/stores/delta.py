@@ -42,7 +42,7 @@ from typing import Any
 
 from ..engine.events import Event
 from ..engine.flow import Frame
-from ..engine.serial import HEAD_FORMAT, fingerprint, undo_frames, undo_keys
+from ..engine.serial import HEAD_FORMAT, fingerprint, per_library, undo_frames, undo_keys
 from ..engine.session import Session
 from ..engine.tracker import entries_of
 from ..errors import ResumeError
@@ -181,11 +181,8 @@ def _undo_json(record: Any) -> str:
 
 def _fingerprint_json(session: Session, sid: str, nid: str) -> str:
     lib = session._lib
-    cache: dict[tuple[str, str], str] | None = getattr(lib, _FINGERPRINTS, None)
-    if cache is None:
-        cache = {}
-        setattr(lib, _FINGERPRINTS, cache)  # a Library never changes once loaded
-    text = cache.get((sid, nid))
+    cache = per_library(lib, _FINGERPRINTS)
+    text: str | None = cache.get((sid, nid))
     if text is None:
         text = cache[(sid, nid)] = to_json(fingerprint(lib, sid, nid))
     return text
@@ -211,11 +208,10 @@ def _position_json(session: Session) -> str:
     this one stands, so kept per library."""
     lib, stack = session._lib, session._stack
     key = (stack, tuple(session._used.items()))
-    cache: dict[Any, str] | None = getattr(lib, _POSITIONS, None)
-    if cache is None or len(cache) > 10_000:  # bounded: calls make stacks many
-        cache = {}
-        setattr(lib, _POSITIONS, cache)
-    text = cache.get(key)
+    cache = per_library(lib, _POSITIONS)
+    if len(cache) > 10_000:  # bounded: calls make stacks many
+        cache.clear()
+    text: str | None = cache.get(key)
     if text is None:
         text = cache[key] = "".join((
             ',"scripts":', _scripts_json(session, dict.fromkeys(stack), True),
@@ -232,12 +228,10 @@ def _nodes_json(session: Session, frames: set[Frame]) -> str:
         return _scripts_json(session, sorted(frames), False)
     frame = next(iter(frames))
     key = (frame, session._used.get(frame[0]))
-    cache: dict[Any, str] | None = getattr(session._lib, _POSITIONS, None)
-    text = None if cache is None else cache.get(key)
+    cache = per_library(session._lib, _POSITIONS)
+    text: str | None = cache.get(key)
     if text is None:
-        text = _scripts_json(session, frames, False)
-        if cache is not None:
-            cache[key] = text
+        text = cache[key] = _scripts_json(session, frames, False)
     return text
 
 
