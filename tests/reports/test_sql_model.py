@@ -22,7 +22,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scriptflow.reports import ReportOptions, make_report
+from scriptflow.reports import ReportOptions, make_report, parallel
 from scriptflow.reports.answers import OTHER, _decode
 from scriptflow.stores.sqlite import SCHEMA
 
@@ -266,17 +266,24 @@ def in_scope(sessions: list[dict[str, Any]], options: ReportOptions) -> list[dic
 @pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(sessions=stores(), since=st.sampled_from((None, T0 + 10 * DAY)),
-       script=st.sampled_from((None, "wifi")), top=st.integers(1, 3))
+       script=st.sampled_from((None, "wifi")), top=st.integers(1, 3),
+       split=st.booleans())
 def test_sql_figures_match_a_python_reading(sessions: list[dict[str, Any]],
                                             since: float | None, script: str | None,
-                                            top: int) -> None:
+                                            top: int, split: bool) -> None:
+    """``split``: the figures spread over two connections, as for large stores."""
     options = ReportOptions(as_of=T0 + 25 * DAY, since=since, script=script, top=top,
                             abandoned_after=3 * DAY)
     cutoff = options.as_of - options.abandoned_after  # type: ignore[operator]
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "s.db"
         write(path, sessions)
-        report = make_report(path, options)
+        default = parallel.SPLIT_AT
+        parallel.SPLIT_AT = 0 if split else default
+        try:
+            report = make_report(path, options)
+        finally:
+            parallel.SPLIT_AT = default
     scope = in_scope(sessions, options)
     assert report["summary"]["sessions"] == len(scope)
     assert report["summary"]["events"] == sum(len(s["events"]) for s in scope)

@@ -20,34 +20,54 @@ def funnel(conn: sqlite3.Connection) -> dict[str, dict[str, dict[str, Any]]]:
     ``skipped``, ``abandoned`` (abandoned sessions standing there now), plus ``fact``,
     ``time_median`` and ``time_p90`` (seconds from ``asked`` to the session's next event;
     None when never timed) and ``timed`` (how many asks were timed)."""
-    names = node_names(conn)
-    table: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+    return funnel_rows(node_names(conn), node_counts(conn), abandoned_at(conn),
+                       time_spent(conn))
+
+
+def node_counts(conn: sqlite3.Connection) -> list[tuple[int, str | None, int, int, int, int]]:
+    """``(k, fact, reached, asked, answered, skipped)`` per node number that events name."""
     # A session is told apart by the rowid of its first event (rowid - seq): distinct
     # integers are cheaper to count than distinct session ids.
-    for k, fact, reached, asked, answered, skipped in conn.execute(
-            f"""SELECT e.k, max(e.fact),
-                  count(DISTINCT CASE WHEN e.type IN {_REACH} THEN e.rowid - e.seq END),
-                  count(DISTINCT CASE WHEN e.type = 'asked' THEN e.rowid - e.seq END),
-                  count(DISTINCT CASE WHEN e.type IN ('answered', 'confirmed') AND e.kept
-                                      THEN e.rowid - e.seq END),
-                  count(DISTINCT CASE WHEN e.type = 'skipped' THEN e.rowid - e.seq END)
-                FROM ev e
-                WHERE e.k IS NOT NULL AND e.type IN
-                      ('asked','skipped','handoff','called','outcome','returned',
-                       'answered','confirmed')
-                GROUP BY e.k"""):
+    return conn.execute(
+        f"""SELECT e.k, max(e.fact),
+              count(DISTINCT CASE WHEN e.type IN {_REACH} THEN e.rowid - e.seq END),
+              count(DISTINCT CASE WHEN e.type = 'asked' THEN e.rowid - e.seq END),
+              count(DISTINCT CASE WHEN e.type IN ('answered', 'confirmed') AND e.kept
+                                  THEN e.rowid - e.seq END),
+              count(DISTINCT CASE WHEN e.type = 'skipped' THEN e.rowid - e.seq END)
+            FROM ev e
+            WHERE e.k IS NOT NULL AND e.type IN
+                  ('asked','skipped','handoff','called','outcome','returned',
+                   'answered','confirmed')
+            GROUP BY e.k""").fetchall()
+
+
+def abandoned_at(conn: sqlite3.Connection) -> list[tuple[str, str, int]]:
+    """``(script, node, sessions)``: where abandoned sessions stand now."""
+    return conn.execute(
+        "SELECT current_script, node, count(*) FROM scope WHERE outcome = 'abandoned' "
+        "GROUP BY current_script, node").fetchall()
+
+
+def funnel_rows(names: dict[int, tuple[str, str]],
+                counts: list[tuple[int, str | None, int, int, int, int]],
+                abandoned: list[tuple[str, str, int]],
+                times: dict[int, tuple[int, float, float]],
+                ) -> dict[str, dict[str, dict[str, Any]]]:
+    """The funnel table of :func:`funnel` from its parts (computed apart so that a
+    report can spread them over two connections)."""
+    table: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+    for k, fact, reached, asked, answered, skipped in counts:
         script, node = names[k]
         table[script][node] = {"fact": fact, "reached": reached, "asked": asked,
                                "answered": answered, "skipped": skipped, "abandoned": 0,
                                "time_median": None, "time_p90": None, "timed": 0}
-    for script, node, count in conn.execute(
-            "SELECT current_script, node, count(*) FROM scope WHERE outcome = 'abandoned' "
-            "GROUP BY current_script, node"):
+    for script, node, count in abandoned:
         row = table[script].setdefault(node, {
             "fact": None, "reached": 0, "asked": 0, "answered": 0, "skipped": 0,
             "abandoned": 0, "time_median": None, "time_p90": None, "timed": 0})
         row["abandoned"] = count
-    for k, (timed, median, p90) in time_spent(conn).items():
+    for k, (timed, median, p90) in times.items():
         script, node = names[k]
         row = table[script][node]
         row["timed"], row["time_median"], row["time_p90"] = timed, median, p90

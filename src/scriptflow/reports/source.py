@@ -81,14 +81,6 @@ def select_sessions(conn: sqlite3.Connection, options: ReportOptions) -> float:
     if options.script is not None:
         where.append("(script = ? OR id IN (SELECT session_id FROM events WHERE script = ?))")
         params.extend([options.script, options.script])
-    # Every figure counts on seq numbering each session's events 0..n-1 (the store
-    # contract; seq is unique per session, so min 0 and max n-1 say it): a gap would
-    # mix sessions up silently. One pass over the primary key index.
-    gap = conn.execute("SELECT session_id FROM events GROUP BY session_id "
-                       "HAVING min(seq) != 0 OR max(seq) + 1 != count(*) LIMIT 1").fetchone()
-    if gap is not None:
-        raise StoreError(f"session {gap[0]!r}: its events are not numbered 0, 1, 2, … "
-                         "without gaps, as every scriptflow store numbers them")
     for table in ("scope", "nodes", "ev"):  # dropping scope drops its index
         conn.execute(f"DROP TABLE IF EXISTS temp.{table}")
     # A narrow copy even when nothing is filtered: session rows are wide (``head``).
@@ -148,10 +140,24 @@ def select_sessions(conn: sqlite3.Connection, options: ReportOptions) -> float:
     return as_of
 
 
+def check_numbering(conn: sqlite3.Connection) -> None:
+    """StoreError when a session's events are not numbered 0..n-1.
+
+    Every figure counts on it (the store contract; seq is unique per session, so min 0
+    and max n-1 say it): a gap would mix sessions up silently. One pass over the
+    primary key index of the store's events, so it must be run on the connection that
+    selected the sessions (the same snapshot)."""
+    gap = conn.execute("SELECT session_id FROM events GROUP BY session_id "
+                       "HAVING min(seq) != 0 OR max(seq) + 1 != count(*) LIMIT 1").fetchone()
+    if gap is not None:
+        raise StoreError(f"session {gap[0]!r}: its events are not numbered 0, 1, 2, … "
+                         "without gaps, as every scriptflow store numbers them")
+
+
 def node_names(conn: sqlite3.Connection) -> dict[int, tuple[str, str]]:
-    """``{k: (script, node)}`` of ``temp.nodes``."""
+    """``{k: (script, node)}`` of the ``nodes`` table."""
     return {k: (script, node) for k, script, node in conn.execute(
-        "SELECT k, script, node FROM temp.nodes")}
+        "SELECT k, script, node FROM nodes")}
 
 
 def in_scope(conn: sqlite3.Connection, alias: str) -> str:
