@@ -31,14 +31,16 @@ class NodePlan:
     value kept; anything else goes through :func:`~scriptflow.engine.answers.check`.
     ``next``/``goto`` are the nodes a question leaves for (``goto`` keyed by the checked
     value, every option resolved, ``*`` included); ``None`` where only the general rules
-    can say (routes, targets that do not exist). ``prompt`` is the question or action
-    prompt when its text has no placeholders to fill in; ``simple`` says an answer here
-    needs nothing but recording (no invalidation), and ``fast`` is the plan itself then.
+    can say (routes, targets that do not exist). ``steps`` joins the two for a step's
+    one lookup: ``{answer: (value kept, node it leads to)}`` for the ``exact`` answers
+    whose next node is known in advance. ``prompt`` is the question or action prompt
+    when its text has no placeholders to fill in; ``simple`` says an answer here needs
+    nothing but recording (no invalidation), and ``fast`` is the plan itself then.
     """
 
     __slots__ = ("alone", "asks", "decl", "exact", "fast", "frame", "goto", "id", "key",
                  "kind", "next", "node", "owner", "policy", "prompt", "sid", "simple", "skips",
-                 "ttl")
+                 "steps", "ttl")
 
     def __init__(self, owner: ScriptPlan, node: Node, decl: Fact | None) -> None:
         self.owner = owner
@@ -60,9 +62,19 @@ class NodePlan:
         self.prompt = _fixed_prompt(owner.script.id, node, decl)
         self.next: NodePlan | None = None
         self.goto: dict[Value, NodePlan] | None = None
+        self.steps: dict[object, tuple[Value, NodePlan]] = {}
 
     def link(self) -> None:
-        """Resolve ``next`` and ``goto`` once every node of the script has a plan."""
+        """Resolve ``next``, ``goto`` and ``steps`` once every node of the script has a
+        plan."""
+        self._link()
+        goto, onward = self.goto, self.next
+        for answer, value in self.exact.items():
+            target = onward if goto is None else goto.get(value)
+            if target is not None:
+                self.steps[answer] = (value, target)
+
+    def _link(self) -> None:
         node, nodes = self.node, self.owner.nodes
         if node.next is not None:
             self.next = nodes.get(node.next)

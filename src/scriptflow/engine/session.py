@@ -23,8 +23,17 @@ from .clock import Clock, SystemClock
 from .events import Event
 from .flow import Frame, Outcome, Prompt, Step, Undo, advance, edge, fact_decl, leave, make_prompt
 from .plan import NodePlan, library_plan
-from .step import Record, answered, asked, leave_plan, materialise, skipped, undo_of, walk
-from .tracker import Known, Tracker, entries_of, values_of
+from .step import (
+    Record,
+    answered,
+    leave_plan,
+    materialise,
+    skipped,
+    skipped_then_asked,
+    undo_of,
+    walk,
+)
+from .tracker import Entry, Known, Tracker, Value, entries_of, values_of
 
 if TYPE_CHECKING:
     from ..library import Library
@@ -233,11 +242,16 @@ class Session:
             _check_actor(who)
         # The common step: record the answer, walk on over node plans, keep the events
         # (and the undo record) as compact tuples made into objects when read. Same
-        # results as _answer_in_full, a fraction of the cost; the most common arrival (a
-        # question not answered yet, outside any call) is handled right here.
-        checked = here.exact.get(value) if type(value) is str else None
-        if checked is None:
+        # results as _answer_in_full, a fraction of the cost. The most common step (an
+        # option, leading to a question not answered yet or to known ones passed on the
+        # way to it, outside any call) is handled right here; _step_on does the rest.
+        hit = here.steps.get(value) if type(value) is str else None
+        arrive: NodePlan | None
+        if hit is None:
             checked = self._check(value)
+            arrive = None
+        else:
+            checked, arrive = hit
         now = self._now()
         key = here.key
         known = self._known
@@ -247,69 +261,81 @@ class Session:
             self._fresh_values[key] = checked
         else:
             self._tracker.learn(key, (checked, who, here.sid, here.id, now, now + here.ttl))
+        stack = self._stack
+        if arrive is None or len(stack) != 1 or not arrive.asks:
+            return self._step_on(here, who, checked, now, previous, arrive)
         # (Plain assignments throughout: packing several into a tuple costs a tuple.)
+        then = arrive
+        entry = known.get(then.key)
+        raw = self._raw
+        record: tuple[Any, ...]
+        if entry is None:  # a question not answered yet: ask it
+            prompt = then.prompt
+            if prompt is None:
+                return self._step_on(here, who, checked, now, previous, arrive)
+            # one record: the answer, the question asked, and back()'s undo record
+            record = (answered, now, here, who, checked, then, stack, self._mode, previous,
+                      len(self._done) + self._pending)
+            raw.append(record)
+            self._pending += 2
+        else:
+            # Known questions are passed right here (the walk's most common case, without
+            # its call); anything else is left to the walk, from the start again.
+            mark = len(raw)
+            record = (answered, now, here, who, checked, None, stack, self._mode, previous,
+                      len(self._done) + self._pending)
+            raw.append(record)
+            while True:
+                stale = entry[5]
+                if not then.skips or (stale is not None and now >= stale):
+                    del raw[mark:]
+                    return self._step_on(here, who, checked, now, previous, arrive)
+                goto = then.goto
+                after = then.next if goto is None else goto.get(entry[0])
+                if after is None or not after.asks:
+                    del raw[mark:]
+                    return self._step_on(here, who, checked, now, previous, arrive)
+                known_after = known.get(after.key)
+                if known_after is None:
+                    prompt = after.prompt
+                    if prompt is None:
+                        del raw[mark:]
+                        return self._step_on(here, who, checked, now, previous, arrive)
+                    raw.append((skipped_then_asked, now, then, entry, after))
+                    then = after
+                    break
+                raw.append((skipped, now, then, entry))
+                then = after
+                entry = known_after
+            self._pending += len(raw) - mark + 1  # the last record stands for two events
+        self._undos.append(record)
+        self._stack = then.alone
+        self._here = then
+        self._mode = then.kind
+        self._fast = then.fast
+        self._prompt = prompt
+        return prompt
+
+    def _step_on(self, here: NodePlan, who: str, checked: Value, now: float,
+                 previous: Entry | None, arrive: NodePlan | None) -> Prompt | None:
+        """The rest of a fast step whose answer is recorded already: from the node it
+        leads to (``None``: not worked out yet), walk on to the next prompt or outcome,
+        keep the records and move. On any error the recorded answer is taken back."""
         raw = self._raw
         stack = self._stack
         mark = len(raw)
-        record: tuple[Any, ...]
         prompt: Prompt | None
         try:
-            goto = here.goto
-            arrive = here.next if goto is None else goto.get(checked)
             if arrive is None:
                 arrive = leave_plan(here, checked, self._tracker, now)
-            start = arrive
-            passed: list[Record] | None = None  # skipped records, when any
-            if len(stack) == 1:
-                # Questions whose facts are known are passed right here (the walk's most
-                # common case, without its call); anything else is left to the walk.
-                entry = None
-                while arrive.asks:
-                    entry = known.get(arrive.key)
-                    if entry is None or not arrive.skips or (
-                            entry[5] is not None and now >= entry[5]):
-                        break
-                    goto = arrive.goto
-                    after = arrive.next if goto is None else goto.get(entry[0])
-                    if after is None:
-                        break
-                    if passed is None:
-                        passed = []
-                    passed.append((skipped, now, arrive, entry))
-                    arrive, entry = after, None
-                if entry is None and arrive.asks:  # a question not answered yet: ask it
-                    prompt = arrive.prompt or self._prompt_at(arrive, arrive.kind)
-                    count = len(self._done) + self._pending
-                    if passed is None:  # one record: the answer, the question, the undo
-                        record = (answered, now, here, who, checked, arrive, stack,
-                                  self._mode, previous, count)
-                        raw.append(record)
-                        self._pending += 2
-                    else:
-                        record = (answered, now, here, who, checked, None, stack,
-                                  self._mode, previous, count)
-                        raw.append(record)
-                        raw += passed
-                        raw.append((asked, now, arrive))
-                        self._pending += len(passed) + 2
-                    self._undos.append(record)
-                    self._stack = arrive.alone
-                    self._here = arrive
-                    self._mode = arrive.kind
-                    self._fast = arrive.fast
-                    self._prompt = prompt
-                    return prompt
-            record = (answered, now, here, who, checked, None, stack, self._mode,
-                      previous, len(self._done) + self._pending)
+            record = (answered, now, here, who, checked, None, stack, self._mode, previous,
+                      len(self._done) + self._pending)
             raw.append(record)
-            if passed is not None:
-                raw += passed
-            # decisions, handoffs, calls, confirmations: the walk
             below = stack[:-1]
             found = walk(self._plans, self._tracker, below, arrive, now, raw)
             if found is None:  # something unusual: the general walk handles it
                 del raw[mark + 1:]
-                found = self._walk_in_full(below, start, now)
+                found = self._walk_in_full(below, arrive, now)
             below, there, mode, outcome, used = found
             if outcome is not None:
                 prompt = None
@@ -318,7 +344,7 @@ class Session:
             else:
                 prompt = there.prompt
         except BaseException:
-            self._tracker.restore(key, previous)
+            self._tracker.restore(here.key, previous)
             del raw[mark:]
             raise
         self._pending += len(raw) - mark

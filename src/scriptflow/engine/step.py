@@ -91,6 +91,15 @@ def skipped(record: tuple[Any, ...], out: list[Event]) -> None:
                       "learned_at": entry.learned_at}))
 
 
+def skipped_then_asked(record: tuple[Any, ...], out: list[Event]) -> None:
+    """``(skipped_then_asked, now, plan, entry, then_asked)``: ``plan`` is passed, its
+    fact being known, and the question at ``then_asked`` is asked (one record for the
+    two, the last of a step that passed known questions)."""
+    _, now, plan, fields, then_asked = record
+    skipped((skipped, now, plan, fields), out)
+    asked((asked, now, then_asked), out)
+
+
 def materialise(done: list[Event], pending: list[Record]) -> None:
     """Move the records of ``pending`` onto ``done`` as events, in order."""
     make: Callable[[tuple[Any, ...], list[Event]], None]
