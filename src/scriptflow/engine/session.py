@@ -55,10 +55,9 @@ class Session:
     """
 
     # The hot path (answer) reads a handful of attributes per step: slots keep that cheap.
-    __slots__ = ("__weakref__", "_clock", "_done", "_fast", "_fresh_values", "_here", "_known",
-                 "_lib", "_mode", "_now", "_outcome", "_pending", "_plans", "_prompt", "_raw",
-                 "_stack", "_tracker", "_trail", "_undos", "_used", "actor", "id", "started_at",
-                 "version")
+    __slots__ = ("__weakref__", "_clock", "_count", "_done", "_fast", "_fresh_values", "_here",
+                 "_known", "_lib", "_now", "_outcome", "_plans", "_prompt", "_raw", "_tracker",
+                 "_trail", "_undos", "_used", "_where", "actor", "id", "started_at", "version")
 
     def __init__(self, library: Library, *, session_id: str, actor: str, clock: Clock,
                  started_at: float, tracker: Tracker, stack: list[Frame], mode: str,
@@ -77,20 +76,23 @@ class Session:
         self._tracker = tracker
         self._known = entries_of(tracker)  # the hot path reads and sets these directly
         self._fresh_values = values_of(tracker)
-        self._stack: tuple[Frame, ...] = tuple(stack)  # never changed: replaced on a step
-        self._mode = mode
         self._outcome = outcome
         # The transcript: events made, then records of events not made yet (see step.py);
-        # read it through the events property, which makes them.
+        # read it through the events property, which makes them. _count is how many
+        # events there are, made or not (the events property counts them again).
         self._done = events
         self._raw: list[Record] = []
-        self._pending = 0  # how many events the records in _raw stand for
+        self._count = len(events)
         # back()'s log: Undo records, or answered records that hold one (see step.py)
         self._undos: list[Undo | tuple[Any, ...]] = list(undo)
         self._used = used
         self._trail = trail
         self._plans = library_plan(library)
-        self._here: NodePlan = self._plans.node(self._stack[-1])
+        # Where the session is: the node's plan, and the stack and prompt mode when they
+        # are not simply (that node,) and its kind (see _stack, _mode, _place).
+        self._here: NodePlan = self._plans.node(stack[-1])
+        self._where: tuple[tuple[Frame, ...], str] | None = None
+        self._place(tuple(stack), mode)
         self._fast: NodePlan | None = None  # the node, when the next answer can go fast
         self._prompt = None if outcome is not None else self._prompt_here()
         self._moved()
@@ -171,12 +173,35 @@ class Session:
 
         Always the same list; events are made when they are read, so read this property
         again after a step rather than keeping the list across steps."""
+        done = self._done
         if self._raw:
-            materialise(self._done, self._raw)
-            self._pending = 0
-        return self._done
+            materialise(done, self._raw)
+        self._count = len(done)
+        return done
 
     _events = events  # the name serial.py and older code read it by
+
+    @property
+    def _stack(self) -> tuple[Frame, ...]:
+        """The call stack (the name serial.py and the stores read it by)."""
+        where = self._where
+        return self._here.alone if where is None else where[0]
+
+    @property
+    def _mode(self) -> str:
+        """What the prompt is: ``question``, ``action``, ``confirm`` or ``outcome``."""
+        where = self._where
+        return self._here.kind if where is None else where[1]
+
+    def _place(self, stack: tuple[Frame, ...], mode: str) -> None:
+        """Keep ``stack`` and ``mode`` (``_here`` is the plan of the stack's last node):
+        only as ``_where = None`` when they are ``_here.alone`` and ``_here.kind``, as
+        after most steps, so a step outside any call sets nothing but ``_here``."""
+        here = self._here
+        if len(stack) == 1 and mode == here.kind:
+            self._where = None
+        else:
+            self._where = (stack, mode)
 
     @property
     def script(self) -> str:
@@ -252,7 +277,8 @@ class Session:
             arrive = None
         else:
             checked, arrive = hit
-        now = self._now()
+        clock = self._now  # (loaded, then called: a slot holding a function is no method)
+        now = clock()
         key = here.key
         known = self._known
         previous = known.get(key)  # a Known, or a plain tuple of its fields
@@ -261,8 +287,7 @@ class Session:
             self._fresh_values[key] = checked
         else:
             self._tracker.learn(key, (checked, who, here.sid, here.id, now, now + here.ttl))
-        stack = self._stack
-        if arrive is None or len(stack) != 1 or not arrive.asks:
+        if arrive is None or self._where is not None or not arrive.asks:
             return self._step_on(here, who, checked, now, previous, arrive)
         # (Plain assignments throughout: packing several into a tuple costs a tuple.)
         then = arrive
@@ -274,16 +299,18 @@ class Session:
             if prompt is None:
                 return self._step_on(here, who, checked, now, previous, arrive)
             # one record: the answer, the question asked, and back()'s undo record
-            record = (answered, now, here, who, checked, then, stack, self._mode, previous,
-                      len(self._done) + self._pending)
+            count = self._count
+            record = (answered, now, here, who, checked, then, here.alone, here.kind,
+                      previous, count)
             raw.append(record)
-            self._pending += 2
+            self._count = count + 2
         else:
             # Known questions are passed right here (the walk's most common case, without
             # its call); anything else is left to the walk, from the start again.
             mark = len(raw)
-            record = (answered, now, here, who, checked, None, stack, self._mode, previous,
-                      len(self._done) + self._pending)
+            count = self._count
+            record = (answered, now, here, who, checked, None, here.alone, here.kind,
+                      previous, count)
             raw.append(record)
             while True:
                 stale = entry[5]
@@ -307,11 +334,9 @@ class Session:
                 raw.append((skipped, now, then, entry))
                 then = after
                 entry = known_after
-            self._pending += len(raw) - mark + 1  # the last record stands for two events
+            self._count = count + len(raw) - mark + 1  # the last record stands for two
         self._undos.append(record)
-        self._stack = then.alone
-        self._here = then
-        self._mode = then.kind
+        self._here = then  # _where stays None: (then,) and asking
         self._fast = then.fast
         self._prompt = prompt
         return prompt
@@ -328,8 +353,9 @@ class Session:
         try:
             if arrive is None:
                 arrive = leave_plan(here, checked, self._tracker, now)
+            count = self._count
             record = (answered, now, here, who, checked, None, stack, self._mode, previous,
-                      len(self._done) + self._pending)
+                      count)
             raw.append(record)
             below = stack[:-1]
             found = walk(self._plans, self._tracker, below, arrive, now, raw)
@@ -347,11 +373,10 @@ class Session:
             self._tracker.restore(here.key, previous)
             del raw[mark:]
             raise
-        self._pending += len(raw) - mark
+        self._count = count + len(raw) - mark
         self._undos.append(record)
-        self._stack = (*below, there.frame) if below else there.alone
         self._here = there
-        self._mode = mode
+        self._place((*below, there.frame) if below else there.alone, mode)
         self._outcome = outcome
         self._prompt = prompt
         self._fast = there.fast if mode != "confirm" else None
@@ -447,11 +472,12 @@ class Session:
                 tracker.restore(fact_key, old)
             raise
         self._undos.append(Undo(self._stack, self._mode, tuple(previous.items()),
-                                len(self._done) + self._pending))
+                                self._count))
         self._raw.extend(events)
-        self._pending += len(events)
-        self._stack, self._here = tuple(stack), there
-        self._mode, self._outcome, self._prompt = mode, outcome, prompt
+        self._count += len(events)
+        self._here = there
+        self._place(tuple(stack), mode)
+        self._outcome, self._prompt = outcome, prompt
         self._moved()
         self._used.update(used)
         if steps and self._trail is not None:
@@ -505,8 +531,9 @@ class Session:
         assert isinstance(record, Undo)
         for key, entry in record.facts:
             self._tracker.restore(key, entry)
-        self._stack, self._mode, self._outcome = tuple(record.stack), record.mode, None
-        self._here = self._plans.node(self._stack[-1])
+        self._here = self._plans.node(record.stack[-1])
+        self._place(tuple(record.stack), record.mode)
+        self._outcome = None
         self._moved()
         now = self._clock.now()
         sid, nid = self._stack[-1]
@@ -520,6 +547,7 @@ class Session:
             self._mode == "confirm" else None
         events.append(Event("asked", now, "system", sid, nid, prompt.fact, earlier,
                             data={"kind": prompt.kind}))
+        self._count = len(events)
         self._prompt = prompt
         return prompt
 
@@ -530,7 +558,9 @@ class Session:
         sid, nid = self._stack[-1]
         event = Event("note", self._clock.now(), _check_actor(actor), sid, nid,
                       detail=text.strip())
-        self._events.append(event)
+        events = self.events
+        events.append(event)
+        self._count = len(events)
         return event
 
     # -- reading it back -----------------------------------------------------------------
