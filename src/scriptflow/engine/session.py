@@ -56,8 +56,9 @@ class Session:
 
     # The hot path (answer) reads a handful of attributes per step: slots keep that cheap.
     __slots__ = ("__weakref__", "_clock", "_count", "_done", "_fast", "_fresh_values", "_here",
-                 "_known", "_lib", "_now", "_outcome", "_plans", "_prompt", "_raw", "_tracker",
-                 "_trail", "_undos", "_used", "_where", "actor", "id", "started_at", "version")
+                 "_known", "_lib", "_log", "_logged", "_now", "_outcome", "_plans", "_prompt",
+                 "_raw", "_tracker", "_trail", "_used", "_where", "actor", "id", "started_at",
+                 "version")
 
     def __init__(self, library: Library, *, session_id: str, actor: str, clock: Clock,
                  started_at: float, tracker: Tracker, stack: list[Frame], mode: str,
@@ -83,8 +84,11 @@ class Session:
         self._done = events
         self._raw: list[Record] = []
         self._count = len(events)
-        # back()'s log: Undo records, or answered records that hold one (see step.py)
-        self._undos: list[Undo | tuple[Any, ...]] = list(undo)
+        # back()'s log: Undo records, or answered records that hold one (see step.py).
+        # A fast step's answered record goes to _raw only: the _undos property adds the
+        # ones after _raw[_logged] to _log, in order, when the log is read.
+        self._log: list[Undo | tuple[Any, ...]] = list(undo)
+        self._logged = 0
         self._used = used
         self._trail = trail
         self._plans = library_plan(library)
@@ -174,12 +178,32 @@ class Session:
         Always the same list; events are made when they are read, so read this property
         again after a step rather than keeping the list across steps."""
         done = self._done
-        if self._raw:
-            materialise(done, self._raw)
+        raw = self._raw
+        if raw:
+            if len(raw) > self._logged:
+                self._log_records()
+            materialise(done, raw)
+            self._logged = 0
         self._count = len(done)
         return done
 
     _events = events  # the name serial.py and older code read it by
+
+    @property
+    def _undos(self) -> list[Undo | tuple[Any, ...]]:
+        """back()'s log, oldest first (the name serial.py and the stores read it by)."""
+        if len(self._raw) > self._logged:
+            self._log_records()
+        return self._log
+
+    def _log_records(self) -> None:
+        """Add the answered records in _raw not logged yet to back()'s log."""
+        raw, log = self._raw, self._log
+        for index in range(self._logged, len(raw)):
+            record = raw[index]
+            if type(record) is tuple and record[0] is answered:
+                log.append(record)
+        self._logged = len(raw)
 
     @property
     def _stack(self) -> tuple[Frame, ...]:
@@ -293,25 +317,23 @@ class Session:
         then = arrive
         entry = known.get(then.key)
         raw = self._raw
-        record: tuple[Any, ...]
         if entry is None:  # a question not answered yet: ask it
             prompt = then.prompt
             if prompt is None:
                 return self._step_on(here, who, checked, now, previous, arrive)
-            # one record: the answer, the question asked, and back()'s undo record
+            # One record: the answer, the question asked, and back()'s undo record (the
+            # _undos property takes it from _raw when the log is read).
             count = self._count
-            record = (answered, now, here, who, checked, then, here.alone, here.kind,
-                      previous, count)
-            raw.append(record)
+            raw.append((answered, now, here, who, checked, then, here.alone, here.kind,
+                        previous, count))
             self._count = count + 2
         else:
             # Known questions are passed right here (the walk's most common case, without
             # its call); anything else is left to the walk, from the start again.
             mark = len(raw)
             count = self._count
-            record = (answered, now, here, who, checked, None, here.alone, here.kind,
-                      previous, count)
-            raw.append(record)
+            raw.append((answered, now, here, who, checked, None, here.alone, here.kind,
+                        previous, count))
             while True:
                 stale = entry[5]
                 if not then.skips or (stale is not None and now >= stale):
@@ -335,7 +357,6 @@ class Session:
                 then = after
                 entry = known_after
             self._count = count + len(raw) - mark + 1  # the last record stands for two
-        self._undos.append(record)
         self._here = then  # _where stays None: (then,) and asking
         self._fast = then.fast
         self._prompt = prompt
@@ -372,9 +393,9 @@ class Session:
         except BaseException:
             self._tracker.restore(here.key, previous)
             del raw[mark:]
+            self._logged = min(self._logged, mark)
             raise
         self._count = count + len(raw) - mark
-        self._undos.append(record)
         self._here = there
         self._place((*below, there.frame) if below else there.alone, mode)
         self._outcome = outcome
