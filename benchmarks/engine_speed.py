@@ -209,12 +209,17 @@ def stepping(make: Callable[[], Callable[..., object]], steps: int, batch: int,
              args: tuple[str, ...] = (), ready: Callable[[], object] | None = None
              ) -> Callable[[], tuple[float, int]]:
     """A sample: ``make`` ``batch`` fresh step functions (untimed; then ``ready``), then
-    time ``steps`` calls of each with ``args``; returns ``(seconds, steps)``."""
+    time ``steps`` calls of each with ``args``; returns ``(seconds, steps)``.
+
+    The collector runs once between the two, so the steps timed pay for the collections
+    their own allocations cause, not for collecting what making the engines left young
+    (an engine whose set-up allocates more would otherwise pay for it in its steps)."""
 
     def run() -> tuple[float, int]:
         functions = [make() for _ in range(batch)]
         if ready is not None:
             ready()
+        gc.collect()
         started = cpu_time()
         for step in functions:
             for _ in range(steps):
@@ -304,7 +309,11 @@ def main() -> None:
                         help="library sizes (scripts) for the flatness table")
     parser.add_argument("--facts", type=int, default=500, help="tracker size to reach")
     parser.add_argument("--quick", action="store_true", help="fewer samples, sizes to 1000")
+    parser.add_argument("--only", choices=("steps", "serial", "growth"), action="append",
+                        help="run only this table (repeatable; default: all three); the "
+                             "targets are recorded only when all run")
     args = parser.parse_args()
+    only = set(args.only or ("steps", "serial", "growth"))
     if args.quick:
         args.repeat, args.batch, args.sizes = 5, 20, "10,1000"
     ensure_compared()
@@ -314,7 +323,8 @@ def main() -> None:
     lib = make_library(sizes[0], q, args.facts)
     figures: list[Figure] = []
     rows = []
-    for every, what in ((1, "answer → next question"), (3, "answer + 2 skips → next")):
+    for every, what in ((1, "answer → next question"), (3, "answer + 2 skips → next")
+                        ) if "steps" in only else ():
         sf, floor, tr, sm = timed(scriptflow_steps(lib, q, every, batch),
                                   floor_steps(q, every, batch),
                                   transitions_steps(q, every, batch),
@@ -324,12 +334,13 @@ def main() -> None:
                      f"{tr / sf:5.2f}x"])
         figures += [at_most(f"step ÷ dict-walk floor: {what}", sf / floor, 2),
                     at_least(f"transitions ÷ step: {what}", tr / sf, 5)]
-    table("One step (median per step)",
-          ["step", "scriptflow", "dict-walk floor", "transitions", "python-statemachine",
-           "sf / floor (≤ 2)", "transitions / sf (≥ 5)"], rows)
+    if rows:
+        table("One step (median per step)",
+              ["step", "scriptflow", "dict-walk floor", "transitions", "python-statemachine",
+               "sf / floor (≤ 2)", "transitions / sf (≥ 5)"], rows)
 
     rows = []
-    for every in (1, 3):
+    for every in (1, 3) if "serial" in only else ():
         session = walked(lib, q, every)
         full = session.to_dict()
         head = session.to_dict(events=False)
@@ -343,42 +354,45 @@ def main() -> None:
                      us(median_time(lambda f=full: Session.from_dict(lib, f), rep, inner)),
                      us(median_time(lambda t=text: Session.from_dict(lib, json.loads(t)),
                                     rep, inner))])
-    table("Serialising a walked session (median per call)",
-          ["session", "JSON", "to_dict", "to_dict(events=False)", "head JSON", "from_dict",
-           "json.loads + from_dict"], rows)
+    if rows:
+        table("Serialising a walked session (median per call)",
+              ["session", "JSON", "to_dict", "to_dict(events=False)", "head JSON",
+               "from_dict", "json.loads + from_dict"], rows)
 
-    # Each bigger library (and tracker) is timed interleaved with the smallest library's
-    # plain chain, and compared with that: steps measured apart differ by more than any
-    # growth on a machine whose speed moves with other work.
-    rows = []
-    for size in sizes:
-        sized = lib if size == sizes[0] else make_library(size, q, args.facts)
-        base, plain, skips, floor1, floor3 = timed(
-            scriptflow_steps(lib, q, 1, batch), scriptflow_steps(sized, q, 1, batch),
-            scriptflow_steps(sized, q, 3, batch), floor_steps(q, 1, batch),
-            floor_steps(q, 3, batch), repeat=rep)
-        rows.append([f"{size + 2} scripts", "0 + chain", us(plain), us(skips), us(floor1),
-                     us(floor3), f"{plain / base:.2f}x"])
-        del sized
-    figures.append(at_most(f"step in {sizes[-1] + 2} scripts ÷ in {sizes[0] + 2}",
-                           plain / base, 1.25))
-    # The floor holds the same facts: a bigger working set costs any engine something.
-    profile = {f"p{i}": f"value {i}" for i in range(args.facts)}
-    for age in (0.0, 120.0):  # the profile's odd facts have a ttl of 1m
-        base, plain, skips, floor1, floor3 = timed(
-            scriptflow_steps(lib, q, 1, batch),
-            scriptflow_steps(lib, q, 1, batch, profile, age),
-            scriptflow_steps(lib, q, 3, batch, profile, age),
-            floor_steps(q, 1, batch, profile), floor_steps(q, 3, batch, profile), repeat=rep)
-        label = f"{args.facts} + chain" + (", half stale" if age else "")
-        rows.append([f"{sizes[0] + 2} scripts", label, us(plain), us(skips), us(floor1),
-                     us(floor3), f"{plain / base:.2f}x"])
-        figures.append(at_most(f"step, {args.facts} more facts{', half stale' if age else ''}"
-                               " ÷ without them", plain / base, 1.25))
-    record("engine", figures)
-    table("Step cost as the library and the tracker grow (must stay flat)",
-          ["library", "tracker facts", "answer → next", "answer + 2 skips", "floor → next",
-           "floor + 2 skips", "÷ 12 scripts, 0 facts"], rows)
+    if "growth" in only:
+        # Each bigger library (and tracker) is timed interleaved with the smallest library's
+        # plain chain, and compared with that: steps measured apart differ by more than any
+        # growth on a machine whose speed moves with other work.
+        rows = []
+        for size in sizes:
+            sized = lib if size == sizes[0] else make_library(size, q, args.facts)
+            base, plain, skips, floor1, floor3 = timed(
+                scriptflow_steps(lib, q, 1, batch), scriptflow_steps(sized, q, 1, batch),
+                scriptflow_steps(sized, q, 3, batch), floor_steps(q, 1, batch),
+                floor_steps(q, 3, batch), repeat=rep)
+            rows.append([f"{size + 2} scripts", "0 + chain", us(plain), us(skips), us(floor1),
+                         us(floor3), f"{plain / base:.2f}x"])
+            del sized
+        figures.append(at_most(f"step in {sizes[-1] + 2} scripts ÷ in {sizes[0] + 2}",
+                               plain / base, 1.25))
+        # The floor holds the same facts: a bigger working set costs any engine something.
+        profile = {f"p{i}": f"value {i}" for i in range(args.facts)}
+        for age in (0.0, 120.0):  # the profile's odd facts have a ttl of 1m
+            base, plain, skips, floor1, floor3 = timed(
+                scriptflow_steps(lib, q, 1, batch),
+                scriptflow_steps(lib, q, 1, batch, profile, age),
+                scriptflow_steps(lib, q, 3, batch, profile, age),
+                floor_steps(q, 1, batch, profile), floor_steps(q, 3, batch, profile), repeat=rep)
+            label = f"{args.facts} + chain" + (", half stale" if age else "")
+            rows.append([f"{sizes[0] + 2} scripts", label, us(plain), us(skips), us(floor1),
+                         us(floor3), f"{plain / base:.2f}x"])
+            figures.append(at_most(f"step, {args.facts} more facts{', half stale' if age else ''}"
+                                   " ÷ without them", plain / base, 1.25))
+        table("Step cost as the library and the tracker grow (must stay flat)",
+              ["library", "tracker facts", "answer → next", "answer + 2 skips", "floor → next",
+               "floor + 2 skips", "÷ 12 scripts, 0 facts"], rows)
+    if only == {"steps", "serial", "growth"}:
+        record("engine", figures)
     print(f"\nCPU time (process_time); machine: {os.cpu_count()} cores, "
           f"{platform.processor() or platform.machine()}, "
           f"Python {sys.version.split()[0]}; chain of {q} questions; medians of {rep} samples "
