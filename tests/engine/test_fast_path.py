@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from scriptflow import AnswerError, Library, SessionError, load_library
 from scriptflow.engine import Known, ManualClock, Session, Tracker
 from scriptflow.engine.plan import library_plan
+from scriptflow.engine.tracker import entries_of, values_of
 
 from .conftest import MakeLib, helpdesk
 from .test_stateful import bad_value, good_value, libraries
@@ -130,14 +131,16 @@ def test_a_library_is_planned_once_and_replanned_when_a_script_is_replaced(
 
 
 @pytest.mark.parametrize("seed", range(3))
-@given(steps=st.lists(st.tuples(st.sampled_from(["set", "forget", "restore", "read"]),
+@given(steps=st.lists(st.tuples(st.sampled_from(["set", "forget", "restore", "read",
+                                                 "engine"]),
                                 st.integers(0, 5), st.floats(-5, 30), st.booleans()),
                       max_size=40))
 def test_tracker_values_are_the_fresh_facts_at_any_time(seed: int,
                                                         steps: list[tuple[str, int, float,
                                                                           bool]]) -> None:
     """values(now) stays right as facts are set, forgotten, restored and go stale, and
-    when asked about an earlier time than before."""
+    when asked about an earlier time than before; also with facts without a ttl that the
+    engine's fast step records as it does (a new one in the entries alone)."""
     tracker = Tracker({f"k{i}": Known(i, "intake", None, None, 0.0, 10.0 * (i + seed))
                        for i in range(3)})
     now = 0.0
@@ -151,6 +154,12 @@ def test_tracker_values_are_the_fresh_facts_at_any_time(seed: int,
         elif op == "restore":
             tracker.restore(key, None if flag else Known(1, "agent", None, None, now,
                                                          now + delta))
+        elif op == "engine":  # as Session.answer records a fact without a ttl
+            entries = entries_of(tracker)
+            known = key in entries
+            entries[key] = (index * 10, "customer", "s", "n", now, None)
+            if known:
+                values_of(tracker)[key] = index * 10
         else:
             when = now + delta if flag else now
             now += abs(delta)

@@ -306,9 +306,10 @@ class Session:
         key = here.key
         known = self._known
         previous = known.get(key)  # a Known, or a plain tuple of its fields
-        if here.ttl is None:  # as tracker.learn does it, without the call
+        if here.ttl is None:  # as tracker.learn does it, without the call (see values_of)
             known[key] = (checked, who, here.sid, here.id, now, None)
-            self._fresh_values[key] = checked
+            if previous is not None:
+                self._fresh_values[key] = checked
         else:
             self._tracker.learn(key, (checked, who, here.sid, here.id, now, now + here.ttl))
         if arrive is None or self._where is not None or not arrive.asks:

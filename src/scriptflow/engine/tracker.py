@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
@@ -74,7 +75,7 @@ class Tracker:
     contact; each fact's ttl still applies.
     """
 
-    __slots__ = ("_entries", "_fresh_from", "_next_stale", "_values")
+    __slots__ = ("_entries", "_fresh_from", "_mirrored", "_next_stale", "_values")
 
     def __init__(self, entries: Mapping[str, Entry] | None = None) -> None:
         self._entries: dict[str, Entry] = dict(entries or {})
@@ -86,6 +87,10 @@ class Tracker:
         self._values: dict[str, Value] = {k: e[0] for k, e in self._entries.items()}
         self._fresh_from = -math.inf
         self._next_stale = _soonest(self._entries.values())
+        # How many entries the mirror has seen. The engine adds a new fact without a ttl
+        # to _entries alone (one dictionary write less a step): such facts are always the
+        # last ones in _entries, and _catch_up() mirrors them before the mirror is read.
+        self._mirrored = len(self._entries)
 
     # -- reading -------------------------------------------------------------------------
     def get(self, key: str) -> Known | None:
@@ -105,6 +110,8 @@ class Tracker:
 
     def values(self, now: float) -> Mapping[str, Value]:
         """``{key: value}`` of the facts fresh at ``now``. Do not modify the result."""
+        if len(self._entries) != self._mirrored:
+            self._catch_up()
         if self._fresh_from <= now and (self._next_stale is None or now < self._next_stale):
             return self._values
         fresh = {k: e for k, e in self._entries.items() if e[5] is None or now < e[5]}
@@ -116,6 +123,15 @@ class Tracker:
             self._fresh_from, self._next_stale = now, _soonest(fresh.values())
             return mirror
         return values
+
+    def _catch_up(self) -> None:
+        """Mirror the facts added to _entries alone (see __init__): the last ones."""
+        entries = self._entries
+        added = len(entries) - self._mirrored
+        self._mirrored = len(entries)
+        if added > 0:
+            for key in itertools.islice(reversed(entries), added):
+                self._mirror(key, entries[key])
 
     def __contains__(self, key: object) -> bool:
         return key in self._entries
@@ -149,8 +165,17 @@ class Tracker:
         """:meth:`set` that returns the entry it replaced (``None``: none), for undo.
         ``entry`` may be a plain tuple of a :class:`Known`'s fields."""
         entries = self._entries
+        if len(entries) != self._mirrored:
+            self._catch_up()
         old = entries.get(key)
         entries[key] = entry
+        if old is None:
+            self._mirrored += 1
+        self._mirror(key, entry)
+        return old if old is None or type(old) is Known else _new(Known, old)
+
+    def _mirror(self, key: str, entry: Entry) -> None:
+        """Show ``entry`` (now what is known about ``key``) in the mirror of values."""
         stale = entry[5]
         if stale is None:
             self._values[key] = entry[0]
@@ -160,13 +185,15 @@ class Tracker:
                 self._next_stale = stale
         else:
             self._values.pop(key, None)
-        return old if old is None or type(old) is Known else _new(Known, old)
 
     def forget(self, key: str) -> Known | None:
         """Drop ``key``; returns the entry it had."""
+        if len(self._entries) != self._mirrored:
+            self._catch_up()
         entry = self._entries.pop(key, None)
         if entry is None:
             return None
+        self._mirrored -= 1
         # _next_stale may now come early: that only costs one rebuild of the mirror
         self._values.pop(key, None)
         return entry if type(entry) is Known else _new(Known, entry)
@@ -221,8 +248,9 @@ def entries_of(tracker: Tracker) -> dict[str, Entry]:
 
 def values_of(tracker: Tracker) -> dict[str, Value]:
     """The tracker's own mirror of fresh values (always the same dict). The engine's hot
-    path records a fact without a ttl as :meth:`Tracker.learn` does, by setting it in
-    both dicts; nothing else may change them."""
+    path records a fact without a ttl as :meth:`Tracker.learn` does, without the call: a
+    fact known already by setting it in both dicts, a new one by adding it to the
+    entries alone (the tracker mirrors it when next read). Nothing else may change them."""
     return tracker._values
 
 
