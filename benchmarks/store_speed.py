@@ -148,6 +148,9 @@ def run(kind: str, where: dict[str, str], lib_dir: str, seconds: float,
     return steps, elapsed
 
 
+# 10,000 steps/s against the whole-session rewrite's ~4,700/s where issue 7 was measured.
+TARGET_RATIO = 10_000 / 4_700
+
 FLOORS = ("sqlite floor", "sqlite rows", "redis floor")
 
 
@@ -334,13 +337,23 @@ def main() -> None:
             shown_two = "—" if two != two else f"{two:,.0f}/s"
             print(f"{labels[kind]:<40} {one:>10,.0f}/s {shown_two:>12}", flush=True)
         client.close()
+        # Issue 7 states its targets as ratios measured in the same run: 10,000 steps/s
+        # against ~4,700/s for rewriting the whole session (JSON + SQLite upsert) on the
+        # machine it was measured on, so a store must save at least 10,000 / 4,700 times
+        # as many steps as that rewrite does here, on the same machine and in the same run.
         figures = []
+        if "sqlite" in rates and "sqlite naive" in rates:
+            figures.append(at_least(
+                f"SQLiteStore ÷ whole-session rewrite, steps/s, one process, {args.steps} q",
+                rates["sqlite"][0] / rates["sqlite naive"][0], TARGET_RATIO))
+        if "redis" in rates and "redis naive" in rates:
+            figures.append(at_least(
+                f"RedisStore ÷ whole-session rewrite, steps/s, two processes, {args.steps} q",
+                rates["redis"][1] / rates["redis naive"][1], TARGET_RATIO))
         if "sqlite" in rates:
-            figures.append(at_least(f"SQLiteStore steps/s, one process, {args.steps} q",
-                                    rates["sqlite"][0], 10_000, "/s"))
-        if "redis" in rates:
-            figures.append(at_least(f"RedisStore steps/s, two processes, {args.steps} q",
-                                    rates["redis"][1], 10_000, "/s"))
+            print(f"\nSQLiteStore, one process: {rates['sqlite'][0]:,.0f} steps/s (the issue's "
+                  "10,000/s was set on a machine where the whole-session rewrite ran at "
+                  "~4,700/s)")
         if figures:
             record("store", figures)
     finally:
