@@ -56,9 +56,9 @@ class Session:
 
     # The hot path (answer) reads a handful of attributes per step: slots keep that cheap.
     __slots__ = ("__weakref__", "_clock", "_count", "_done", "_fast", "_fresh_values", "_here",
-                 "_known", "_lib", "_log", "_logged", "_now", "_outcome", "_plans", "_prompt",
-                 "_raw", "_tracker", "_trail", "_used", "_where", "actor", "id", "started_at",
-                 "version")
+                 "_known", "_lib", "_log", "_logged", "_lookup", "_now", "_outcome", "_plans",
+                 "_prompt", "_raw", "_tracker", "_trail", "_used", "_where", "actor", "id",
+                 "started_at", "version")
 
     def __init__(self, library: Library, *, session_id: str, actor: str, clock: Clock,
                  started_at: float, tracker: Tracker, stack: list[Frame], mode: str,
@@ -76,6 +76,7 @@ class Session:
         self.started_at = started_at
         self._tracker = tracker
         self._known = entries_of(tracker)  # the hot path reads and sets these directly
+        self._lookup = self._known.get  # bound once: see tracker._Entries
         self._fresh_values = values_of(tracker)
         self._outcome = outcome
         # The transcript: events made, then records of events not made yet (see step.py);
@@ -305,7 +306,8 @@ class Session:
         now = clock()
         key = here.key
         known = self._known
-        previous = known.get(key)  # a Known, or a plain tuple of its fields
+        lookup = self._lookup
+        previous = lookup(key)  # a Known, or a plain tuple of its fields
         if here.ttl is None:  # as tracker.learn does it, without the call (see values_of)
             known[key] = (checked, who, here.sid, here.id, now, None)
             if previous is not None:
@@ -316,7 +318,7 @@ class Session:
             return self._step_on(here, who, checked, now, previous, arrive)
         # (Plain assignments throughout: packing several into a tuple costs a tuple.)
         then = arrive
-        entry = known.get(then.key)
+        entry = lookup(then.key)
         raw = self._raw
         if entry is None:  # a question not answered yet: ask it
             prompt = then.prompt
@@ -345,7 +347,7 @@ class Session:
                 if after is None or not after.asks:
                     del raw[mark:]
                     return self._step_on(here, who, checked, now, previous, arrive)
-                known_after = known.get(after.key)
+                known_after = lookup(after.key)
                 if known_after is None:
                     prompt = after.prompt
                     if prompt is None:

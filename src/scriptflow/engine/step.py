@@ -134,14 +134,14 @@ def walk(plans: LibraryPlan, tracker: Tracker, below: tuple[Frame, ...], plan: N
     Appends records to ``records``; returns ``(below, plan, mode, outcome, used)`` where
     it stopped (``used``: scripts entered, or None), or None to hand over to ``advance``.
     """
-    lib, entries = plans.lib, entries_of(tracker)
+    lib, lookup = plans.lib, entries_of(tracker).get  # (bound: see tracker._Entries)
     used: dict[str, str] | None = None
     passed = 0
     while passed < WALK_LIMIT:
         passed += 1
         kind = plan.kind
         if plan.asks:
-            entry = entries.get(plan.key)  # a Known, or a plain tuple of its fields
+            entry = lookup(plan.key)  # a Known, or a plain tuple of its fields
             if entry is None or (entry[5] is not None and now >= entry[5]):
                 records.append((asked, now, plan))
                 return below, plan, kind, None, used

@@ -78,7 +78,7 @@ class Tracker:
     __slots__ = ("_entries", "_fresh_from", "_mirrored", "_next_stale", "_values")
 
     def __init__(self, entries: Mapping[str, Entry] | None = None) -> None:
-        self._entries: dict[str, Entry] = dict(entries or {})
+        self._entries: dict[str, Entry] = _Entries(entries or {})
         # A plain {key: value} mirror of the facts fresh at any time from _fresh_from up
         # to (not including) _next_stale, the soonest stale_at among them (None: never),
         # so values() hands it out as it is. When time passes _next_stale the mirror is
@@ -252,6 +252,21 @@ def values_of(tracker: Tracker) -> dict[str, Value]:
     fact known already by setting it in both dicts, a new one by adding it to the
     entries alone (the tracker mirrors it when next read). Nothing else may change them."""
     return tracker._values
+
+
+class _Entries(dict[str, Entry]):
+    """A tracker's entries: a dict the collector never stops tracking.
+
+    The collector stops tracking a plain dict whose values it does not track (entries
+    are mostly plain tuples of plain values) in every full collection; the next fact a
+    step records makes it tracked again as a young object, so the collections after
+    that go through every entry again, a cost that grows with the tracker. It leaves a
+    dict subclass tracked, in the oldest generation, where young collections never look.
+    (The interpreter's fast paths for a method call check for the exact type, so the
+    engine calls a bound ``get`` it keeps, which costs the same as on a plain dict.)
+    """
+
+    __slots__ = ()
 
 
 _new = tuple.__new__  # a NamedTuple made without its keyword-handling __new__
