@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from scriptflow.reports.parallel import Job, run_jobs
+from scriptflow.reports.parallel import SPLIT_AT, Job, run_jobs, worth_splitting
 
 
 @pytest.fixture
@@ -33,7 +33,7 @@ def test_the_second_connection_reads_the_gathered_tables_and_not_the_store(
 
     jobs = [Job(f"total{i}", total) for i in range(6)] + [Job("rows", store_rows, 0.1,
                                                               store=True)]
-    done = run_jobs(conn, jobs, events=10**9)
+    done = run_jobs(conn, jobs, split=True)
     assert {done[f"total{i}"] for i in range(6)} == {90}
     assert done["rows"] == (10, threading.current_thread().name)
 
@@ -52,24 +52,24 @@ def test_jobs_run_side_by_side(conn: sqlite3.Connection) -> None:
 
     # Whichever connection takes ``waits`` blocks: only the other can run ``signals``.
     done = run_jobs(conn, [Job("waits", waits, 2.0), Job("signals", signals, 1.0)],
-                    events=10**9)
+                    split=True)
     assert done["waits"] is True
     assert len(threads) == 2
 
 
-def test_one_connection_below_the_threshold(conn: sqlite3.Connection) -> None:
+def test_one_connection_unless_split(conn: sqlite3.Connection) -> None:
     threads: set[str] = set()
 
     def where(c: sqlite3.Connection) -> None:
         threads.add(threading.current_thread().name)
 
-    run_jobs(conn, [Job(f"j{i}", where) for i in range(4)], events=10)
+    run_jobs(conn, [Job(f"j{i}", where) for i in range(4)], split=False)
     assert threads == {threading.current_thread().name}
 
 
-@pytest.mark.parametrize("events", [10, 10**9])
+@pytest.mark.parametrize("split", [False, True])
 def test_the_error_of_the_job_listed_first_is_raised(conn: sqlite3.Connection,
-                                                     events: int) -> None:
+                                                     split: bool) -> None:
     def check(c: sqlite3.Connection) -> None:
         raise LookupError("numbering has a gap")
 
@@ -79,4 +79,12 @@ def test_the_error_of_the_job_listed_first_is_raised(conn: sqlite3.Connection,
     # The figure is the longest, so it starts first; the check's error still wins.
     with pytest.raises(LookupError, match="numbering"):
         run_jobs(conn, [Job("check", check, 0.1, store=True), Job("figure", figure, 5.0)],
-                 events=events)
+                 split=split)
+
+
+def test_split_from_the_threshold_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    assert not worth_splitting(SPLIT_AT - 1)
+    assert worth_splitting(SPLIT_AT)
+    monkeypatch.setattr("os.cpu_count", lambda: 1)
+    assert not worth_splitting(10 * SPLIT_AT)

@@ -42,7 +42,7 @@ from .layout import script_graph, walk_order
 from .notes import notes
 from .options import ReportOptions, iso
 from .outcomes import codes, outcomes, share
-from .parallel import Job, run_jobs
+from .parallel import Job, run_jobs, worth_splitting
 from .source import check_numbering, node_names, select_sessions
 from .spared import asked_twice, spared
 
@@ -69,7 +69,7 @@ def build_report(conn: sqlite3.Connection, options: ReportOptions,
         Job("outcomes", outcomes, 0.15), Job("handoffs", handoffs, 0.13),
         Job("abandoned", abandoned_at, 0.05),
         Job("notes", lambda c: notes(c, options.notes), 0.05, store=True),
-    ], events)
+    ], worth_splitting(events))
     overall, by_start = done["outcomes"]
     code_rows, shares, traffic = done["codes"], done["shares"], done["traffic"]
     saved, twice = done["spared"], done["twice"]
