@@ -17,12 +17,13 @@ from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scriptflow.reports import ReportOptions, make_report, parallel
+from scriptflow.reports import ReportOptions, figures, make_report, parallel
 from scriptflow.reports.answers import OTHER, _decode
 from scriptflow.stores.sqlite import SCHEMA
 
@@ -267,23 +268,24 @@ def in_scope(sessions: list[dict[str, Any]], options: ReportOptions) -> list[dic
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(sessions=stores(), since=st.sampled_from((None, T0 + 10 * DAY)),
        script=st.sampled_from((None, "wifi")), top=st.integers(1, 3),
-       split=st.booleans())
+       split=st.sampled_from((None, "fork", "thread")))
 def test_sql_figures_match_a_python_reading(sessions: list[dict[str, Any]],
                                             since: float | None, script: str | None,
-                                            top: int, split: bool) -> None:
-    """``split``: the figures spread over two connections, as for large stores."""
+                                            top: int, split: str | None) -> None:
+    """``split``: the figures shared with a forked process or a thread, as for large
+    stores (None: one connection)."""
     options = ReportOptions(as_of=T0 + 25 * DAY, since=since, script=script, top=top,
                             abandoned_after=3 * DAY)
     cutoff = options.as_of - options.abandoned_after  # type: ignore[operator]
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "s.db"
         write(path, sessions)
-        default = parallel.SPLIT_AT
-        parallel.SPLIT_AT = 0 if split else default
-        try:
+        def run_jobs(conn: sqlite3.Connection, jobs: list[parallel.Job],
+                     _split: bool) -> dict[str, Any]:
+            return parallel.run_jobs(conn, jobs, split is not None, way=split)
+
+        with patch.object(figures, "run_jobs", run_jobs):
             report = make_report(path, options)
-        finally:
-            parallel.SPLIT_AT = default
     scope = in_scope(sessions, options)
     assert report["summary"]["sessions"] == len(scope)
     assert report["summary"]["events"] == sum(len(s["events"]) for s in scope)

@@ -57,16 +57,16 @@ def build_report(conn: sqlite3.Connection, options: ReportOptions,
     """Compute every figure over the store open on ``conn`` (see the module docstring)."""
     as_of = select_sessions(conn, options)
     events = conn.execute("SELECT count(*) FROM ev").fetchone()[0]
-    # Costs: seconds each took over a million events, to hand out the longest first.
+    # Costs: seconds each took over a million events, to share them out evenly.
     top = options.top
     done = run_jobs(conn, [
-        Job("numbering", check_numbering, 9.0, store=True),  # first: it explains failures
-        Job("counts", node_counts, 2.4), Job("paths", lambda c: common_paths(c, top), 1.8),
-        Job("shares", lambda c: answer_shares(c, top), 0.84),
-        Job("twice", lambda c: asked_twice(c, library), 0.78),
-        Job("traffic", edge_traffic, 0.7), Job("times", time_spent, 0.4),
-        Job("codes", codes, 0.26), Job("spared", spared, 0.23),
-        Job("outcomes", outcomes, 0.15), Job("handoffs", handoffs, 0.13),
+        Job("numbering", check_numbering, 0.4, store=True),  # first: it explains failures
+        Job("counts", node_counts, 2.8), Job("paths", lambda c: common_paths(c, top), 1.4),
+        Job("shares", lambda c: answer_shares(c, top), 1.0),
+        Job("twice", lambda c: asked_twice(c, library), 0.7),
+        Job("traffic", edge_traffic, 0.6), Job("times", time_spent, 0.6),
+        Job("codes", codes, 0.35), Job("spared", spared, 0.15),
+        Job("outcomes", outcomes, 0.15), Job("handoffs", handoffs, 0.15),
         Job("abandoned", abandoned_at, 0.05),
         Job("notes", lambda c: notes(c, options.notes), 0.05, store=True),
     ], worth_splitting(events))
