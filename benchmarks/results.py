@@ -31,7 +31,7 @@ class Figure:
         return self.value <= self.limit if self.at_most else self.value >= self.limit
 
     def target(self) -> str:
-        return f"{'≤' if self.at_most else '≥'} {self.limit:g}{self.unit}"
+        return f"{'≤' if self.at_most else '≥'} {self.limit:.3g}{self.unit}"
 
 
 def at_most(what: str, value: float, limit: float, unit: str = "x") -> Figure:
