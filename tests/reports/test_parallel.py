@@ -120,3 +120,14 @@ def test_split_from_the_threshold_on(monkeypatch: pytest.MonkeyPatch) -> None:
     assert worth_splitting(SPLIT_AT)
     monkeypatch.setattr("os.cpu_count", lambda: 1)
     assert not worth_splitting(10 * SPLIT_AT)
+
+
+def test_no_process_to_fork_means_every_job_here(conn: sqlite3.Connection,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse() -> int:
+        raise BlockingIOError("Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", refuse)
+    done = run_jobs(conn, [Job(f"j{i}", lambda c: me()) for i in range(3)], split=True,
+                    way="fork")
+    assert set(done) == {"j0", "j1", "j2"} and set(done.values()) == {me()}

@@ -111,7 +111,14 @@ def _forked(conn: sqlite3.Connection, jobs: list[Job], results: dict[str, Any],
 
     image = conn.serialize(name="temp")
     read_end, write_end = os.pipe()
-    pid = os.fork()
+    try:
+        pid = os.fork()
+    except OSError:  # no process to spare (limits, memory): every job here, in turn
+        for fd in (read_end, write_end, queue):
+            os.close(fd)
+        for each in jobs:
+            _run(conn, each, results, errors)
+        return
     if pid == 0:  # the child: figures as long as some are left, pickled into the pipe
         status = 1
         try:
