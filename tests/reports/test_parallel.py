@@ -131,3 +131,32 @@ def test_no_process_to_fork_means_every_job_here(conn: sqlite3.Connection,
     done = run_jobs(conn, [Job(f"j{i}", lambda c: me()) for i in range(3)], split=True,
                     way="fork")
     assert set(done) == {"j0", "j1", "j2"} and set(done.values()) == {me()}
+
+
+def test_an_interrupted_report_leaves_no_process_behind(
+        conn: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch) -> None:
+    parent = os.getpid()
+    real_fork, forked = os.fork, []
+
+    def fork() -> int:
+        pid = real_fork()
+        forked.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", fork)
+
+    def slow_there(c: sqlite3.Connection) -> None:
+        if os.getpid() != parent:
+            time.sleep(30)
+
+    def interrupted(c: sqlite3.Connection) -> None:
+        raise KeyboardInterrupt
+
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        run_jobs(conn, [Job("slow", slow_there, 5.0), Job("quick", lambda c: 1, 1.0),
+                        Job("stop", interrupted, 0.1, store=True)], split=True, way="fork")
+    assert time.monotonic() - started < 10  # the child was stopped, not waited for
+    assert len(forked) == 1
+    with pytest.raises(ChildProcessError):  # and reaped: it is no child of ours any more
+        os.waitpid(forked[0], os.WNOHANG)

@@ -17,6 +17,7 @@ in the snapshot the events were gathered in.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import signal
@@ -125,38 +126,36 @@ def _forked(conn: sqlite3.Connection, jobs: list[Job], results: dict[str, Any],
             os.close(read_end)
             twin = _twin(image)
             done: dict[str, Any] = {}
-            failed: list[str] = []
             while (job := take()) is not None:
-                try:
+                # A figure that fails is left out: the parent runs it again to raise it.
+                with contextlib.suppress(Exception):
                     done[job.name] = job.run(twin)
-                except Exception:  # the parent runs it again to raise the error itself
-                    failed.append(job.name)
             with os.fdopen(write_end, "wb") as sent:
-                pickle.dump((done, failed), sent, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump(done, sent, protocol=pickle.HIGHEST_PROTOCOL)
             status = 0
         finally:  # never back into the caller's code, nor its exit handlers
             os._exit(status)
     os.close(write_end)
     del image
-    try:
-        while (job := take()) is not None:
-            _run(conn, job, results, errors)
-        for job in jobs:
-            if job.store:
+    received = b""
+    with os.fdopen(read_end, "rb") as pipe:
+        try:
+            while (job := take()) is not None:
                 _run(conn, job, results, errors)
-        with os.fdopen(read_end, "rb") as pipe:
-            received = pipe.read()
-    except BaseException:
-        os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
-        raise
-    finally:
-        os.close(queue)
-    _, status = os.waitpid(pid, 0)
+            for job in jobs:
+                if job.store:
+                    _run(conn, job, results, errors)
+            received = pipe.read()  # the child's figures, once it is done
+        except BaseException:
+            os.kill(pid, signal.SIGKILL)
+            raise
+        finally:
+            os.close(queue)
+            _, status = os.waitpid(pid, 0)
     try:
-        done, failed = pickle.loads(received) if status == 0 else ({}, [])
+        done = pickle.loads(received) if status == 0 else {}
     except Exception:  # a child that died half-way: what it did not send is done here
-        done, failed = {}, []
+        done = {}
     results.update(done)
     for job in shared:
         if job.name not in results and job.name not in errors:
