@@ -46,6 +46,10 @@ def connect(path: str | os.PathLike[str]) -> sqlite3.Connection:
     # memory, and let the sorter use up to 256 MiB before it merges in passes.
     conn.execute("PRAGMA temp_store = MEMORY")
     conn.execute("PRAGMA cache_size = -262144")
+    # Read the store through a memory map: gathering the events jumps from row to row
+    # (events of sessions that overlap interleave), and a read() per page costs ~30 %
+    # of it. Safe in WAL mode: no checkpoint shrinks the file under a reader.
+    conn.execute("PRAGMA mmap_size = 1073741824")
     return conn
 
 
