@@ -6,11 +6,9 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from .source import node_names
+from .source import REACH, node_names
 
 _SEP = "\x1f"  # between path steps; no answer or node id contains it
-# Events that mean a session stood at a node.
-_REACH = "('asked','skipped','handoff','called','outcome','returned')"
 
 
 def handoffs(conn: sqlite3.Connection) -> list[dict[str, Any]]:
@@ -38,7 +36,7 @@ def edge_traffic(conn: sqlite3.Connection) -> dict[str, list[dict[str, Any]]]:
         f"""CREATE TEMP TABLE pos AS
            SELECT rowid - seq AS s, k,
                   CASE WHEN type = 'returned' THEN to_k ELSE k END AS out_k
-           FROM ev WHERE type IN {_REACH} AND kept ORDER BY rowid""")
+           FROM ev WHERE type IN {REACH} AND kept ORDER BY rowid""")
     rows = conn.execute(
         """SELECT p.out_k, q.k, count(*)
            FROM pos p JOIN pos q ON q.rowid = p.rowid + 1 AND q.s = p.s

@@ -8,20 +8,7 @@ import sqlite3
 from collections import defaultdict
 from typing import Any
 
-from .source import node_names
-
-# Events that mean a session stood at the node.
-_REACH = "('asked','skipped','handoff','called','outcome','returned')"
-
-
-def funnel(conn: sqlite3.Connection) -> dict[str, dict[str, dict[str, Any]]]:
-    """``{script: {node: row}}``; a row counts sessions (each at most once per node):
-    ``reached``, ``asked``, ``answered`` (an answer or confirmation not undone),
-    ``skipped``, ``abandoned`` (abandoned sessions standing there now), plus ``fact``,
-    ``time_median`` and ``time_p90`` (seconds from ``asked`` to the session's next event;
-    None when never timed) and ``timed`` (how many asks were timed)."""
-    return funnel_rows(node_names(conn), node_counts(conn), abandoned_at(conn),
-                       time_spent(conn))
+from .source import REACH
 
 
 def node_counts(conn: sqlite3.Connection) -> list[tuple[int, str | None, int, int, int, int]]:
@@ -30,7 +17,7 @@ def node_counts(conn: sqlite3.Connection) -> list[tuple[int, str | None, int, in
     # integers are cheaper to count than distinct session ids.
     return conn.execute(
         f"""SELECT e.k, max(e.fact),
-              count(DISTINCT CASE WHEN e.type IN {_REACH} THEN e.rowid - e.seq END),
+              count(DISTINCT CASE WHEN e.type IN {REACH} THEN e.rowid - e.seq END),
               count(DISTINCT CASE WHEN e.type = 'asked' THEN e.rowid - e.seq END),
               count(DISTINCT CASE WHEN e.type IN ('answered', 'confirmed') AND e.kept
                                   THEN e.rowid - e.seq END),
@@ -54,8 +41,12 @@ def funnel_rows(names: dict[int, tuple[str, str]],
                 abandoned: list[tuple[str, str, int]],
                 times: dict[int, tuple[int, float, float]],
                 ) -> dict[str, dict[str, dict[str, Any]]]:
-    """The funnel table of :func:`funnel` from its parts (computed apart so that a
-    report can spread them over two connections)."""
+    """``{script: {node: row}}`` from the parts computed apart (so that a report can
+    share them between two connections): a row counts sessions (each at most once per
+    node): ``reached``, ``asked``, ``answered`` (an answer or confirmation not undone),
+    ``skipped``, ``abandoned`` (abandoned sessions standing there now), plus ``fact``,
+    ``time_median`` and ``time_p90`` (seconds from ``asked`` to the session's next event;
+    None when never timed) and ``timed`` (how many asks were timed)."""
     table: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
     for k, fact, reached, asked, answered, skipped in counts:
         script, node = names[k]

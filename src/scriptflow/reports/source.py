@@ -12,6 +12,9 @@ from ..errors import StoreError
 from .options import ReportOptions
 from .schema import missing_columns
 
+# Event types that mean a session stood at the node the event names (an SQL list).
+REACH = "('asked','skipped','handoff','called','outcome','returned')"
+
 
 def sqlite_path(url: str) -> str | None:
     """The file behind a ``sqlite:///relative.db`` or ``sqlite:////absolute.db`` URL (or
@@ -96,10 +99,10 @@ def select_sessions(conn: sqlite3.Connection, options: ReportOptions) -> float:
                      AS outcome, code, started_at
             FROM sessions {'WHERE ' + ' AND '.join(where) if where else ''}""",
         [as_of - options.abandoned_after, *params])
-    in_scope = ""
-    if where:  # the index also tells scoped() that sessions were left out
+    kept_out = ""
+    if where:  # the index also tells in_scope() that sessions were left out
         conn.execute("CREATE INDEX temp.scope_id ON scope(id)")
-        in_scope = "WHERE e.session_id IN (SELECT id FROM temp.scope)"
+        kept_out = "WHERE e.session_id IN (SELECT id FROM temp.scope)"
     conn.execute("CREATE TEMP TABLE nodes (k INTEGER PRIMARY KEY, script TEXT, node TEXT, "
                  "UNIQUE (script, node))")
     # Every node an event stands at (grouped in the order of the events_type index, so
@@ -131,7 +134,7 @@ def select_sessions(conn: sqlite3.Connection, options: ReportOptions) -> float:
                        THEN CAST(json_extract(e.data, '$.from') AS INTEGER) END,
                   1
            FROM events e LEFT JOIN nodes n ON n.script = e.script AND n.node = e.node
-           {in_scope}
+           {kept_out}
            ORDER BY e.session_id, e.seq""")
     # An undone event at seq hi reverts its session's events from seq back_to up to hi;
     # they sit just before it. (CROSS JOIN: the undone events first, each reverted range
