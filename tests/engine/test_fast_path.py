@@ -9,6 +9,7 @@ the same data, events included.
 
 from __future__ import annotations
 
+import gc
 import json
 import shutil
 import tempfile
@@ -128,6 +129,40 @@ def test_a_library_is_planned_once_and_replanned_when_a_script_is_replaced(
     desk.scripts["net"] = other.scripts["net"]  # someone swaps a script in place
     assert plans.script("net") is not net
     assert plans.script("net").script is other.scripts["net"]
+
+
+def test_records_not_read_yet_survive_a_script_replaced_in_place(
+        make_lib: MakeLib, desk: Library, clock: ManualClock) -> None:
+    """Records name node plans by number, and the library plan keeps every plan it made,
+    so events made after a script is swapped still tell what happened before it."""
+    read_at_once = desk.start("net", clock=clock)
+    read_at_once.answer("no")
+    read_at_once.answer("internet_red")
+    expected = [e.to_dict() for e in read_at_once.events]
+    unread = desk.start("net", clock=clock)
+    unread.answer("no")
+    unread.answer("internet_red")
+    other = make_lib(*helpdesk(), folder="other")
+    desk.scripts["net"] = other.scripts["net"]
+    library_plan(desk).script("net")  # planned again: new plans, new numbers
+    assert [e.to_dict() for e in unread.events] == expected
+
+
+def test_a_walked_sessions_records_leave_the_collector(desk: Library,
+                                                      clock: ManualClock) -> None:
+    """The records a step keeps hold plain values only (and tuples of them), so the
+    collector stops tracking them: thousands of live sessions do not slow every
+    collection. (A record holding the tracker entry its step made can need a second
+    look, when the collector comes to the record before the entry.)"""
+    s = desk.start("net", clock=clock)
+    s.answer("no")
+    s.answer("internet_red")
+    records = [r for r in s._raw if type(r) is tuple]
+    assert records  # the fast path kept its records unread
+    gc.collect()
+    gc.collect()
+    assert [r for r in records if gc.is_tracked(r)] == []
+    assert [e.type for e in s.events] == ["asked", "answered", "asked", "answered", "asked"]
 
 
 @pytest.mark.parametrize("seed", range(3))

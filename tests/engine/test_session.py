@@ -95,6 +95,20 @@ def test_actor_sets_the_source_of_facts(desk: Library, clock: ManualClock) -> No
         desk.start("net", actor="robot")
 
 
+def test_default_actor_is_checked_when_set(desk: Library, clock: ManualClock) -> None:
+    s = desk.start("net", clock=clock)
+    with pytest.raises(ValueError, match="actor must be one of"):
+        s.actor = "robot"
+    assert s.actor == "customer"  # unchanged by the refused value
+    s.actor = "agent"
+    s.answer("no")  # the fast path takes the default set above
+    with pytest.raises(ValueError, match="actor must be one of"):
+        s.answer("all_off", actor="robot")
+    assert s.prompt is not None and s.prompt.node == "lights"  # nothing changed
+    s.answer("all_off")
+    assert [e.actor for e in s.events if e.type == "answered"] == ["agent", "agent"]
+
+
 def test_note_is_kept_with_actor_and_place(desk: Library, clock: ManualClock) -> None:
     s = desk.start("net", clock=clock)
     event = s.note("  Router is in the basement ")

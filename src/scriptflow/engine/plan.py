@@ -33,17 +33,24 @@ class NodePlan:
     value, every option resolved, ``*`` included); ``None`` where only the general rules
     can say (routes, targets that do not exist). ``steps`` joins the two for a step's
     one lookup: ``{answer: (value kept, node it leads to)}`` for the ``exact`` answers
-    whose next node is known in advance. ``prompt`` is the question or action prompt
-    when its text has no placeholders to fill in; ``simple`` says an answer here needs
-    nothing but recording (no invalidation), and ``fast`` is the plan itself then.
+    whose next node is known in advance, and ``to_question`` the part of it that leads
+    to a question or action (the step a session takes most). ``prompt`` is the question
+    or action prompt when its text has no placeholders to fill in; ``simple`` says an
+    answer here needs nothing but recording (no invalidation), and ``fast`` is the plan
+    itself then.
+    ``number`` is the plan's place in its library plan's ``numbered`` list: the compact
+    records of a step name plans by number (see :mod:`scriptflow.engine.step`).
     """
 
     __slots__ = ("alone", "asks", "decl", "exact", "fast", "frame", "goto", "id", "key",
-                 "kind", "next", "node", "owner", "policy", "prompt", "sid", "simple", "skips",
-                 "steps", "ttl")
+                 "kind", "next", "node", "number", "owner", "policy", "prompt", "sid", "simple",
+                 "skips", "steps", "to_question", "ttl")
 
-    def __init__(self, owner: ScriptPlan, node: Node, decl: Fact | None) -> None:
+    def __init__(self, owner: ScriptPlan, node: Node, decl: Fact | None,
+                 numbered: list[NodePlan]) -> None:
         self.owner = owner
+        self.number = len(numbered)
+        numbered.append(self)
         self.node = node
         self.sid, self.id = owner.script.id, node.id
         self.frame: Frame = (self.sid, node.id)
@@ -63,16 +70,19 @@ class NodePlan:
         self.next: NodePlan | None = None
         self.goto: dict[Value, NodePlan] | None = None
         self.steps: dict[object, tuple[Value, NodePlan]] = {}
+        self.to_question: dict[object, tuple[Value, NodePlan]] = {}
 
     def link(self) -> None:
-        """Resolve ``next``, ``goto`` and ``steps`` once every node of the script has a
-        plan."""
+        """Resolve ``next``, ``goto``, ``steps`` and ``to_question`` once every node of the
+        script has a plan."""
         self._link()
         goto, onward = self.goto, self.next
         for answer, value in self.exact.items():
             target = onward if goto is None else goto.get(value)
             if target is not None:
                 self.steps[answer] = (value, target)
+                if target.asks:
+                    self.to_question[answer] = (value, target)
 
     def _link(self) -> None:
         node, nodes = self.node, self.owner.nodes
@@ -104,14 +114,14 @@ class ScriptPlan:
 
     __slots__ = ("nodes", "script", "start")
 
-    def __init__(self, lib: Library, script: Script) -> None:
+    def __init__(self, plans: LibraryPlan, script: Script) -> None:
         self.script = script
-        facts = lib.facts
+        facts = plans.lib.facts
         self.nodes: dict[str, NodePlan] = {}
         for nid, node in script.nodes.items():
             key = node.fact
             decl = None if key is None else script.facts.get(key) or facts.get(key)
-            self.nodes[nid] = NodePlan(self, node, decl)
+            self.nodes[nid] = NodePlan(self, node, decl, plans.numbered)
         for plan in self.nodes.values():
             plan.link()
         self.start = self.nodes.get(script.start)
@@ -123,20 +133,24 @@ class ScriptPlan:
 
 class LibraryPlan:
     """Script plans by id, made on first use (a library of 10,000 scripts plans only the
-    ones its sessions enter)."""
+    ones its sessions enter).
 
-    __slots__ = ("lib", "scripts")
+    ``numbered`` holds every node plan ever made here, by number, including those of
+    scripts replaced since: a session's records may still name them."""
+
+    __slots__ = ("lib", "numbered", "scripts")
 
     def __init__(self, lib: Library) -> None:
         self.lib = lib
         self.scripts: dict[str, ScriptPlan] = {}
+        self.numbered: list[NodePlan] = []
 
     def script(self, sid: str) -> ScriptPlan:
         """The plan of script ``sid`` (KeyError when the library has no such script)."""
         script = self.lib.scripts[sid]
         plan = self.scripts.get(sid)
         if plan is None or plan.script is not script:  # a script replaced in lib.scripts
-            plan = self.scripts[sid] = ScriptPlan(self.lib, script)
+            plan = self.scripts[sid] = ScriptPlan(self, script)
         return plan
 
     def node(self, frame: Frame) -> NodePlan:

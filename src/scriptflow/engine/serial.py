@@ -36,11 +36,12 @@ from .answers import check
 from .clock import Clock
 from .events import Event
 from .flow import Frame, Outcome, Undo, fact_decl
-from .step import undo_of
+from .step import undo_of, undo_parts
 from .tracker import Known, Tracker
 
 if TYPE_CHECKING:
     from ..library import Library
+    from .plan import NodePlan
     from .session import Session
 
 FORMAT = 1
@@ -77,24 +78,27 @@ def entry_dict(entry: Any) -> dict[str, Any]:
     return Known._make(entry).to_dict()
 
 
-def undo_dict(record: Any) -> dict[str, Any]:
-    """One record of back()'s log (an Undo, or a step's record holding one) as data."""
+def undo_dict(record: Any, plans: list[NodePlan]) -> dict[str, Any]:
+    """One record of back()'s log (an Undo, or a step's record holding one) as data;
+    ``plans`` is the library plan's ``numbered`` list (see step.py)."""
     if type(record) is tuple:
-        record = undo_of(record)
+        record = undo_of(record, plans)
     return {"stack": [list(f) for f in record.stack], "mode": record.mode,
             "facts": {k: None if e is None else entry_dict(e) for k, e in record.facts},
             "events": record.events}
 
 
-def undo_frames(record: Any) -> tuple[Frame, ...]:
+def undo_frames(record: Any, plans: list[NodePlan]) -> tuple[Frame, ...]:
     """The positions an undo record can take the session back to."""
-    return record[6] if type(record) is tuple else record.stack  # type: ignore[no-any-return]
+    if type(record) is tuple:
+        return undo_parts(record, plans)[0]
+    return record.stack  # type: ignore[no-any-return]
 
 
-def undo_keys(record: Any) -> list[str]:
+def undo_keys(record: Any, plans: list[NodePlan]) -> list[str]:
     """The facts an undo record restores: every fact its step changed."""
     if type(record) is tuple:
-        return [record[2].key]
+        return [undo_parts(record, plans)[2]]
     return [key for key, _ in record.facts]
 
 
@@ -119,7 +123,7 @@ def dump(session: Session, *, events: bool = True) -> dict[str, Any]:
     lib = session._lib
     frames: set[Frame] = set(session._stack)
     for record in session._undos:
-        frames.update(undo_frames(record))
+        frames.update(undo_frames(record, session._plans.numbered))
     scripts: dict[str, dict[str, Any]] = {
         sid: {"hash": digest, "nodes": {}} for sid, digest in session._used.items()}
     for sid, nid in sorted(frames):
@@ -138,7 +142,7 @@ def dump(session: Session, *, events: bool = True) -> dict[str, Any]:
             "result": outcome.result, "code": outcome.code, "script": outcome.script,
             "node": outcome.node, "message": outcome.message},
         "tracker": session._tracker.to_dict(),
-        "undo": [undo_dict(r) for r in session._undos],
+        "undo": [undo_dict(r, session._plans.numbered) for r in session._undos],
         **({"events": [e.to_dict() for e in session._events]} if events
            else {"event_count": len(session._events)}),
         **({} if session._trail is None else {"trail": [list(t) for t in session._trail]}),

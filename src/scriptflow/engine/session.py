@@ -24,12 +24,14 @@ from .events import Event
 from .flow import Frame, Outcome, Prompt, Step, Undo, advance, edge, fact_decl, leave, make_prompt
 from .plan import NodePlan, library_plan
 from .step import (
+    ANSWERED,
+    ANSWERED_HERE,
+    ANSWERS,
+    SKIPPED,
+    SKIPPED_THEN_ASKED,
     Record,
-    answered,
     leave_plan,
     materialise,
-    skipped,
-    skipped_then_asked,
     undo_of,
     walk,
 )
@@ -55,10 +57,10 @@ class Session:
     """
 
     # The hot path (answer) reads a handful of attributes per step: slots keep that cheap.
-    __slots__ = ("__weakref__", "_clock", "_count", "_done", "_fast", "_fresh_values", "_here",
-                 "_known", "_lib", "_log", "_logged", "_lookup", "_now", "_outcome", "_plans",
-                 "_prompt", "_raw", "_tracker", "_trail", "_used", "_where", "actor", "id",
-                 "started_at", "version")
+    __slots__ = ("__weakref__", "_actor", "_clock", "_count", "_done", "_fast", "_fresh_values",
+                 "_here", "_keep", "_known", "_lib", "_log", "_logged", "_lookup", "_now",
+                 "_outcome", "_plans", "_prompt", "_raw", "_tracker", "_trail", "_used",
+                 "_where", "id", "started_at", "version")
 
     def __init__(self, library: Library, *, session_id: str, actor: str, clock: Clock,
                  started_at: float, tracker: Tracker, stack: list[Frame], mode: str,
@@ -70,13 +72,14 @@ class Session:
         # The stored version this copy was loaded or last saved at: stores compare it on
         # save (compare-and-set) and set it; 0 means never stored.
         self.version = 0
-        self.actor = actor
+        self._actor = _check_actor(actor)
         self._clock = clock
         self._now = clock.now
         self.started_at = started_at
         self._tracker = tracker
         self._known = entries_of(tracker)  # the hot path reads and sets these directly
         self._lookup = self._known.get  # bound once: see tracker._Entries
+        self._keep = self._known.setdefault  # (a new fact: one dictionary call a step)
         self._fresh_values = values_of(tracker)
         self._outcome = outcome
         # The transcript: events made, then records of events not made yet (see step.py);
@@ -183,7 +186,7 @@ class Session:
         if raw:
             if len(raw) > self._logged:
                 self._log_records()
-            materialise(done, raw)
+            materialise(done, raw, self._plans.numbered)
             self._logged = 0
         self._count = len(done)
         return done
@@ -202,7 +205,7 @@ class Session:
         raw, log = self._raw, self._log
         for index in range(self._logged, len(raw)):
             record = raw[index]
-            if type(record) is tuple and record[0] is answered:
+            if type(record) is tuple and record[0] in ANSWERS:
                 log.append(record)
         self._logged = len(raw)
 
@@ -262,6 +265,16 @@ class Session:
         return bool(self._undos)
 
     @property
+    def actor(self) -> str:
+        """Who answers when :meth:`answer` is not told (``customer`` or ``agent``;
+        ``system`` is allowed too). Setting it to anything else raises ``ValueError``."""
+        return self._actor
+
+    @actor.setter
+    def actor(self, actor: str) -> None:
+        self._actor = _check_actor(actor)
+
+    @property
     def library(self) -> Library:
         """The library the session runs on."""
         return self._lib
@@ -284,40 +297,43 @@ class Session:
         fact does not allow and :class:`SessionError` when finished or when the scripts
         would loop; either way nothing changes, not even the events.
         """
-        here = self._fast  # None when finished, confirming, tracing or invalidating
+        here = self._fast  # None when finished, confirming, tracing, invalidating, in a call
         if here is None:
-            return self._answer_in_full(value, actor)
-        who = actor or self.actor
-        if who not in ACTORS:
-            _check_actor(who)
+            return self._answer_elsewhere(value, actor)
+        who = _check_actor(actor) if actor else self._actor  # (_actor is checked when set)
         # The common step: record the answer, walk on over node plans, keep the events
         # (and the undo record) as compact tuples made into objects when read. Same
         # results as _answer_in_full, a fraction of the cost. The most common step (an
-        # option, leading to a question not answered yet or to known ones passed on the
-        # way to it, outside any call) is handled right here; _step_on does the rest.
-        hit = here.steps.get(value) if type(value) is str else None
-        arrive: NodePlan | None
+        # option leading to a question, outside any call) is handled right here: the
+        # answer, then the question it leads to when not answered yet, or the known ones
+        # passed on the way to one. _answer_checked and _step_on do the rest.
+        try:
+            hit = here.to_question.get(value)
+        except TypeError:  # unhashable, so no option: check() says what is wrong
+            hit = None
         if hit is None:
-            checked = self._check(value)
-            arrive = None
-        else:
-            checked, arrive = hit
+            return self._answer_checked(here, value, who)
+        checked, then = hit
         clock = self._now  # (loaded, then called: a slot holding a function is no method)
         now = clock()
         key = here.key
-        known = self._known
-        lookup = self._lookup
-        previous = lookup(key)  # a Known, or a plain tuple of its fields
+        previous: Entry | None  # a Known, or a plain tuple of its fields
+        learned: Entry  # the new entry; also the answer's part of the step's record
         if here.ttl is None:  # as tracker.learn does it, without the call (see values_of)
-            known[key] = (checked, who, here.sid, here.id, now, None)
-            if previous is not None:
+            learned = (checked, who, here.sid, here.id, now, None)
+            previous = self._keep(key, learned)  # adds a fact not known yet, as most are
+            if previous is learned:
+                previous = None
+            else:
+                self._known[key] = learned
                 self._fresh_values[key] = checked
         else:
-            self._tracker.learn(key, (checked, who, here.sid, here.id, now, now + here.ttl))
-        if arrive is None or self._where is not None or not arrive.asks:
-            return self._step_on(here, who, checked, now, previous, arrive)
+            learned = (checked, who, here.sid, here.id, now, now + here.ttl)
+            previous = self._lookup(key)
+            self._tracker.learn(key, learned)
+        arrive = then
         # (Plain assignments throughout: packing several into a tuple costs a tuple.)
-        then = arrive
+        lookup = self._lookup
         entry = lookup(then.key)
         raw = self._raw
         if entry is None:  # a question not answered yet: ask it
@@ -327,16 +343,14 @@ class Session:
             # One record: the answer, the question asked, and back()'s undo record (the
             # _undos property takes it from _raw when the log is read).
             count = self._count
-            raw.append((answered, now, here, who, checked, then, here.alone, here.kind,
-                        previous, count))
+            raw.append((ANSWERED_HERE, learned, here.number, then.number, previous, count))
             self._count = count + 2
         else:
             # Known questions are passed right here (the walk's most common case, without
             # its call); anything else is left to the walk, from the start again.
             mark = len(raw)
             count = self._count
-            raw.append((answered, now, here, who, checked, None, here.alone, here.kind,
-                        previous, count))
+            raw.append((ANSWERED_HERE, learned, here.number, None, previous, count))
             while True:
                 stale = entry[5]
                 if not then.skips or (stale is not None and now >= stale):
@@ -353,10 +367,10 @@ class Session:
                     if prompt is None:
                         del raw[mark:]
                         return self._step_on(here, who, checked, now, previous, arrive)
-                    raw.append((skipped_then_asked, now, then, entry, after))
+                    raw.append((SKIPPED_THEN_ASKED, now, then.number, entry, after.number))
                     then = after
                     break
-                raw.append((skipped, now, then, entry))
+                raw.append((SKIPPED, now, then.number, entry))
                 then = after
                 entry = known_after
             self._count = count + len(raw) - mark + 1  # the last record stands for two
@@ -364,6 +378,47 @@ class Session:
         self._fast = then.fast
         self._prompt = prompt
         return prompt
+
+    def _answer_elsewhere(self, value: Any, actor: str | None) -> Prompt | None:
+        """An answer the fast path does not take: inside a call it is checked and recorded
+        as there, with the walk left to _step_on; anything else goes the general way."""
+        here = self._here
+        if here.fast is None or self._mode == "confirm" or self._outcome is not None or \
+                self._trail is not None:
+            return self._answer_in_full(value, actor)
+        return self._answer_checked(here, value, _check_actor(actor) if actor else self._actor)
+
+    def _answer_checked(self, here: NodePlan, value: Any, who: str) -> Prompt | None:
+        """A fast step that answer() does not finish itself: a value to check (not an
+        option), an answer leading somewhere other than a question, or a step inside a
+        call. Records the answer, then _step_on walks on."""
+        hit = here.steps.get(value) if type(value) is str else None
+        arrive: NodePlan | None
+        if hit is None:
+            checked = self._check(value)
+            arrive = None
+        else:
+            checked, arrive = hit
+        now = self._now()
+        previous = self._learn(here, checked, who, now)
+        return self._step_on(here, who, checked, now, previous, arrive)
+
+    def _learn(self, here: NodePlan, checked: Value, who: str, now: float) -> Entry | None:
+        """Record ``checked`` as the fact asked at ``here``; returns the entry it replaced.
+        (answer() does the same inline for a fact without a ttl.)"""
+        key = here.key
+        ttl = here.ttl
+        if ttl is None:  # as tracker.learn does it, without the call (see values_of)
+            learned = (checked, who, here.sid, here.id, now, None)
+            previous = self._keep(key, learned)
+            if previous is learned:
+                return None
+            self._known[key] = learned
+            self._fresh_values[key] = checked
+            return previous
+        earlier = self._lookup(key)
+        self._tracker.learn(key, (checked, who, here.sid, here.id, now, now + ttl))
+        return earlier
 
     def _step_on(self, here: NodePlan, who: str, checked: Value, now: float,
                  previous: Entry | None, arrive: NodePlan | None) -> Prompt | None:
@@ -378,8 +433,8 @@ class Session:
             if arrive is None:
                 arrive = leave_plan(here, checked, self._tracker, now)
             count = self._count
-            record = (answered, now, here, who, checked, None, stack, self._mode, previous,
-                      count)
+            record = (ANSWERED, now, here.number, who, checked, None, stack, self._mode,
+                      previous, count)
             raw.append(record)
             below = stack[:-1]
             found = walk(self._plans, self._tracker, below, arrive, now, raw)
@@ -403,7 +458,7 @@ class Session:
         self._place((*below, there.frame) if below else there.alone, mode)
         self._outcome = outcome
         self._prompt = prompt
-        self._fast = there.fast if mode != "confirm" else None
+        self._fast = there.fast if self._where is None else None  # (None when confirming)
         if used:
             self._used.update(used)
         return prompt
@@ -433,7 +488,7 @@ class Session:
             raise SessionError(f"the session is finished ({self._outcome.result} at "
                                f"{self._outcome.script}:{self._outcome.node}); "
                                "there is nothing to answer")
-        who = _check_actor(actor or self.actor)
+        who = _check_actor(actor) if actor else self._actor
         lib, tracker = self._lib, self._tracker
         sid, nid = self._stack[-1]
         node = lib.scripts[sid].nodes[nid]
@@ -518,7 +573,7 @@ class Session:
     def _moved(self) -> None:
         """Work out again whether the next answer can take the fast path."""
         here = self._here
-        fast = self._mode != "confirm" and self._outcome is None and self._trail is None
+        fast = self._where is None and self._outcome is None and self._trail is None
         self._fast = here.fast if fast else None
 
     def _prompt_here(self) -> Prompt:
@@ -547,11 +602,11 @@ class Session:
         """
         if not self._undos:
             raise SessionError("nothing to undo: no answer has been given yet")
-        who = _check_actor(actor or self.actor)
+        who = _check_actor(actor) if actor else self._actor
         # Only the record popped is made an Undo: the others keep their identity, by
         # which a store finds what changed since its last save.
         raw = self._undos.pop()
-        record = undo_of(raw) if type(raw) is tuple else raw
+        record = undo_of(raw, self._plans.numbered) if type(raw) is tuple else raw
         assert isinstance(record, Undo)
         for key, entry in record.facts:
             self._tracker.restore(key, entry)

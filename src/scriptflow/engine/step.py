@@ -3,9 +3,15 @@
 :func:`walk` goes from the node an answer leads to on to the next prompt (or the
 outcome), like :func:`~scriptflow.engine.flow.advance` but over
 :class:`~scriptflow.engine.plan.NodePlan` objects, appending compact records instead of
-:class:`Event` objects: a record is a tuple whose first item makes the event from it,
-so the transcript costs something only when it is read (:func:`materialise`). The
-events made are exactly those ``advance`` makes.
+:class:`Event` objects: a record is a tuple whose first item names the maker of its
+event(s) (:data:`MAKERS`), so the transcript costs something only when it is read
+(:func:`materialise`). The events made are exactly those ``advance`` makes.
+
+Records hold only plain values (strings, numbers, None, tuples of them): node plans
+by their ``number``, makers by name. The garbage collector stops tracking such a tuple
+the first time it sees it, so a live session's transcript adds nothing to later
+collections; a record holding a plan or a function would be rescanned by every older
+collection for as long as the session lives (it was a sixth of a step's cost).
 
 Anything unusual (a walk longer than :data:`WALK_LIMIT`, which a loop would be; calls
 nested too deep; a target that does not exist) makes :func:`walk` give up and return
@@ -39,49 +45,91 @@ if TYPE_CHECKING:
 
 WALK_LIMIT = 1000  # nodes passed in one walk before handing over to advance()
 
-# A transcript entry not made yet: a tuple (maker, time, plan, …) whose maker appends
-# the event(s) it stands for to a list; or an Event made already.
+# A transcript entry not made yet: a tuple (maker name, time, plan number, …) whose
+# maker appends the event(s) it stands for to a list; or an Event made already.
 Record = Event | tuple[Any, ...]
 Walked = tuple[tuple[Frame, ...], "NodePlan", str, Outcome | None, dict[str, str] | None]
+Maker = Callable[[tuple[Any, ...], list[Event], list["NodePlan"]], None]
+
+# The makers' names, as records hold them.
+ANSWERED = "answered"
+ANSWERED_HERE = "answered_here"
+ASKED = "asked"
+ASKED_TO_CONFIRM = "asked_to_confirm"
+SKIPPED = "skipped"
+SKIPPED_THEN_ASKED = "skipped_then_asked"
 
 
-def answered(record: tuple[Any, ...], out: list[Event]) -> None:
-    """``(answered, now, plan, actor, value, then_asked, stack, mode, previous, count)``:
+def answered(record: tuple[Any, ...], out: list[Event], plans: list[NodePlan]) -> None:
+    """``(ANSWERED, now, plan, actor, value, then_asked, stack, mode, previous, count)``:
     the answer to a question or action, then (unless ``then_asked`` is None) the question
     it led to, asked. The same tuple is the step's undo record: the stack, prompt mode and
     earlier entry of the fact before the answer, and how many events there were."""
-    now, plan, actor, value, then_asked = record[1:6]
+    now, number, actor, value, then_asked = record[1:6]
+    plan = plans[number]
     out.append(Event("answered", now, actor, plan.sid, plan.id, plan.key,
                      logged(plan.decl, value), "", {"kind": plan.kind}))
     if then_asked is not None:
-        asked((asked, now, then_asked), out)
+        asked((ASKED, now, then_asked), out, plans)
 
 
-def undo_of(record: tuple[Any, ...]) -> Undo:
-    """The :class:`Undo` an ``answered`` record holds."""
-    previous = record[8]
+def answered_here(record: tuple[Any, ...], out: list[Event], plans: list[NodePlan]) -> None:
+    """``(ANSWERED_HERE, entry, plan, then_asked, previous, count)``: the plainest step,
+    an answer outside any call, recorded as the tracker ``entry`` it made (the value,
+    actor and time are in it; it is the same tuple, so nothing more is allocated), then
+    the question it led to, if any. As an undo record: the session was at ``plan``
+    alone, asking, before the answer."""
+    _, entry, number, then_asked = record[:4]
+    plan = plans[number]
+    now = entry[4]
+    out.append(Event("answered", now, entry[1], plan.sid, plan.id, plan.key,
+                     logged(plan.decl, entry[0]), "", {"kind": plan.kind}))
+    if then_asked is not None:
+        asked((ASKED, now, then_asked), out, plans)
+
+
+ANSWERS = (ANSWERED, ANSWERED_HERE)  # the records that are also back()'s undo records
+
+
+def undo_parts(record: tuple[Any, ...], plans: list[NodePlan]
+               ) -> tuple[tuple[Frame, ...], str, str, Any, int]:
+    """What an answer record holds for back(): ``(stack, mode, fact, previous entry,
+    event count)``, the previous entry as stored (None, a Known or a plain tuple)."""
+    if record[0] == ANSWERED_HERE:
+        plan = plans[record[2]]
+        return plan.alone, plan.kind, plan.key, record[4], record[5]
+    return record[6], record[7], plans[record[2]].key, record[8], record[9]
+
+
+def undo_of(record: tuple[Any, ...], plans: list[NodePlan]) -> Undo:
+    """The :class:`Undo` an answer record holds."""
+    stack, mode, key, previous, count = undo_parts(record, plans)
     if previous is not None and type(previous) is not Known:
         previous = Known._make(previous)
-    return Undo(record[6], record[7], ((record[2].key, previous),), record[9])
+    return Undo(stack, mode, ((key, previous),), count)
 
 
-def asked(record: tuple[Any, ...], out: list[Event]) -> None:
-    """``(asked, now, plan)``: the node's question or action is shown."""
-    _, now, plan = record
+def asked(record: tuple[Any, ...], out: list[Event], plans: list[NodePlan]) -> None:
+    """``(ASKED, now, plan)``: the node's question or action is shown."""
+    _, now, number = record
+    plan = plans[number]
     out.append(Event("asked", now, "system", plan.sid, plan.id, plan.key, None, "",
                      {"kind": plan.kind}))
 
 
-def asked_to_confirm(record: tuple[Any, ...], out: list[Event]) -> None:
-    """``(asked_to_confirm, now, plan, entry)``: "Earlier: …. Still true?" is shown."""
-    _, now, plan, entry = record
+def asked_to_confirm(record: tuple[Any, ...], out: list[Event], plans: list[NodePlan]
+                     ) -> None:
+    """``(ASKED_TO_CONFIRM, now, plan, entry)``: "Earlier: …. Still true?" is shown."""
+    _, now, number, entry = record
+    plan = plans[number]
     out.append(Event("asked", now, "system", plan.sid, plan.id, plan.key,
                      logged(plan.decl, entry[0]), "", {"kind": "confirm"}))
 
 
-def skipped(record: tuple[Any, ...], out: list[Event]) -> None:
-    """``(skipped, now, plan, entry)``: the node is passed, its fact being known."""
-    _, now, plan, fields = record
+def skipped(record: tuple[Any, ...], out: list[Event], plans: list[NodePlan]) -> None:
+    """``(SKIPPED, now, plan, entry)``: the node is passed, its fact being known."""
+    _, now, number, fields = record
+    plan = plans[number]
     entry = Known._make(fields)
     decl = plan.decl
     out.append(Event("skipped", now, "system", plan.sid, plan.id, plan.key,
@@ -91,22 +139,27 @@ def skipped(record: tuple[Any, ...], out: list[Event]) -> None:
                       "learned_at": entry.learned_at}))
 
 
-def skipped_then_asked(record: tuple[Any, ...], out: list[Event]) -> None:
-    """``(skipped_then_asked, now, plan, entry, then_asked)``: ``plan`` is passed, its
+def skipped_then_asked(record: tuple[Any, ...], out: list[Event], plans: list[NodePlan]
+                       ) -> None:
+    """``(SKIPPED_THEN_ASKED, now, plan, entry, then_asked)``: ``plan`` is passed, its
     fact being known, and the question at ``then_asked`` is asked (one record for the
     two, the last of a step that passed known questions)."""
-    _, now, plan, fields, then_asked = record
-    skipped((skipped, now, plan, fields), out)
-    asked((asked, now, then_asked), out)
+    _, now, number, fields, then_asked = record
+    skipped((SKIPPED, now, number, fields), out, plans)
+    asked((ASKED, now, then_asked), out, plans)
 
 
-def materialise(done: list[Event], pending: list[Record]) -> None:
-    """Move the records of ``pending`` onto ``done`` as events, in order."""
-    make: Callable[[tuple[Any, ...], list[Event]], None]
+MAKERS: dict[str, Maker] = {ANSWERED: answered, ANSWERED_HERE: answered_here, ASKED: asked,
+                            ASKED_TO_CONFIRM: asked_to_confirm, SKIPPED: skipped,
+                            SKIPPED_THEN_ASKED: skipped_then_asked}
+
+
+def materialise(done: list[Event], pending: list[Record], plans: list[NodePlan]) -> None:
+    """Move the records of ``pending`` onto ``done`` as events, in order (``plans``: the
+    library plan's ``numbered`` list the records' plan numbers index)."""
     for record in pending:
         if type(record) is tuple:
-            make = record[0]
-            make(record, done)
+            MAKERS[record[0]](record, done, plans)
         else:
             assert isinstance(record, Event)
             done.append(record)
@@ -143,20 +196,20 @@ def walk(plans: LibraryPlan, tracker: Tracker, below: tuple[Frame, ...], plan: N
         if plan.asks:
             entry = lookup(plan.key)  # a Known, or a plain tuple of its fields
             if entry is None or (entry[5] is not None and now >= entry[5]):
-                records.append((asked, now, plan))
+                records.append((ASKED, now, plan.number))
                 return below, plan, kind, None, used
             policy = plan.policy
             if policy == "skip":
-                records.append((skipped, now, plan, entry))
+                records.append((SKIPPED, now, plan.number, entry))
                 value = entry[0]
                 goto = plan.goto
                 arrive = plan.next if goto is None else goto.get(value)
                 plan = arrive if arrive is not None else leave_plan(plan, value, tracker, now)
                 continue
             if policy == "confirm":
-                records.append((asked_to_confirm, now, plan, entry))
+                records.append((ASKED_TO_CONFIRM, now, plan.number, entry))
                 return below, plan, "confirm", None, used
-            records.append((asked, now, plan))
+            records.append((ASKED, now, plan.number))
             return below, plan, kind, None, used
         node = plan.node
         sid, nid = plan.frame

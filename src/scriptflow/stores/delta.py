@@ -42,8 +42,10 @@ from typing import Any
 
 from ..engine.events import Event
 from ..engine.flow import Frame
+from ..engine.plan import NodePlan
 from ..engine.serial import HEAD_FORMAT, fingerprint, per_library, undo_frames, undo_keys
 from ..engine.session import Session
+from ..engine.step import undo_parts
 from ..engine.tracker import entries_of
 from ..errors import ResumeError
 
@@ -167,11 +169,11 @@ def _frames_json(frames: tuple[Frame, ...]) -> str:
     return "[" + ",".join(f"[{_str(sid)},{_str(nid)}]" for sid, nid in frames) + "]"
 
 
-def _undo_json(record: Any) -> str:
+def _undo_json(record: Any, plans: list[NodePlan]) -> str:
     """An undo record as in to_dict()'s ``undo``; a step's own record read in place."""
-    if type(record) is tuple:  # (answered, now, plan, …, stack, mode, previous, count)
-        facts = _str(record[2].key) + ":" + _entry_json(record[8])
-        stack, mode, events = record[6], record[7], record[9]
+    if type(record) is tuple:  # a step's answer record (see engine.step.undo_parts)
+        stack, mode, key, previous, events = undo_parts(record, plans)
+        facts = _str(key) + ":" + _entry_json(previous)
     else:
         facts = ",".join(_str(k) + ":" + _entry_json(e) for k, e in record.facts)
         stack, mode, events = record.stack, record.mode, record.events
@@ -257,7 +259,8 @@ def _record(base: bool, drop: int, pushed: list[Any], sets: list[str],
     if drop:
         parts.append(f'"drop":{drop}')
     if pushed:
-        parts.append('"undo":[' + ",".join(_undo_json(r) for r in pushed) + "]")
+        plans = session._plans.numbered
+        parts.append('"undo":[' + ",".join(_undo_json(r, plans) for r in pushed) + "]")
     if sets:
         parts.append('"set":{' + ",".join(sets) + "}")
     if new_frames:
@@ -269,8 +272,9 @@ def _base(session: Session) -> tuple[str, set[Frame]]:
     """A record of the whole state: the tracker, back()'s log, their positions."""
     undos = session._undos
     frames: set[Frame] = set()
+    plans = session._plans.numbered
     for item in undos:
-        frames.update(undo_frames(item))
+        frames.update(undo_frames(item, plans))
     sets = [_str(k) + ":" + _entry_json(e)
             for k, e in entries_of(session._tracker).items()]
     return _record(True, 0, undos, sets, session, frames), frames
@@ -289,13 +293,14 @@ def _changes(session: Session, saved: Saved) -> tuple[str | None, set[Frame]]:
     if not dropped and not pushed:
         return None, saved.frames
     keys: dict[str, None] = {}
+    plans = session._plans.numbered
     for item in dropped:
-        keys.update(dict.fromkeys(undo_keys(item)))
+        keys.update(dict.fromkeys(undo_keys(item, plans)))
     frames = saved.frames
     new: set[Frame] = set()
     for item in pushed:
-        keys.update(dict.fromkeys(undo_keys(item)))
-        new.update(undo_frames(item))
+        keys.update(dict.fromkeys(undo_keys(item, plans)))
+        new.update(undo_frames(item, plans))
     new -= frames
     if new:
         frames = frames | new
