@@ -329,8 +329,7 @@ class Session:
                 self._fresh_values[key] = checked
         else:
             learned = (checked, who, here.sid, here.id, now, now + here.ttl)
-            previous = self._lookup(key)
-            self._tracker.learn(key, learned)
+            previous = self._record(key, learned)
         arrive = then
         # (Plain assignments throughout: packing several into a tuple costs a tuple.)
         lookup = self._lookup
@@ -382,9 +381,8 @@ class Session:
     def _answer_elsewhere(self, value: Any, actor: str | None) -> Prompt | None:
         """An answer the fast path does not take: inside a call it is checked and recorded
         as there, with the walk left to _step_on; anything else goes the general way."""
-        here = self._here
-        if here.fast is None or self._mode == "confirm" or self._outcome is not None or \
-                self._trail is not None:
+        here = self._plain_here()
+        if here is None:
             return self._answer_in_full(value, actor)
         return self._answer_checked(here, value, _check_actor(actor) if actor else self._actor)
 
@@ -404,20 +402,23 @@ class Session:
         return self._step_on(here, who, checked, now, previous, arrive)
 
     def _learn(self, here: NodePlan, checked: Value, who: str, now: float) -> Entry | None:
-        """Record ``checked`` as the fact asked at ``here``; returns the entry it replaced.
-        (answer() does the same inline for a fact without a ttl.)"""
-        key = here.key
+        """Record ``checked`` as the fact asked at ``here``; returns the entry it replaced."""
         ttl = here.ttl
-        if ttl is None:  # as tracker.learn does it, without the call (see values_of)
-            learned = (checked, who, here.sid, here.id, now, None)
+        return self._record(here.key, (checked, who, here.sid, here.id, now,
+                                       None if ttl is None else now + ttl))
+
+    def _record(self, key: str, learned: Entry) -> Entry | None:
+        """Put ``learned`` in the tracker; returns the entry it replaced (None: none).
+        answer() does the same inline for a fact without a ttl."""
+        if learned[5] is None:  # as tracker.learn does it, without the call (see values_of)
             previous = self._keep(key, learned)
             if previous is learned:
                 return None
             self._known[key] = learned
-            self._fresh_values[key] = checked
+            self._fresh_values[key] = learned[0]
             return previous
         earlier = self._lookup(key)
-        self._tracker.learn(key, (checked, who, here.sid, here.id, now, now + ttl))
+        self._tracker.learn(key, learned)
         return earlier
 
     def _step_on(self, here: NodePlan, who: str, checked: Value, now: float,
@@ -571,10 +572,16 @@ class Session:
         return make_prompt(self._lib, self._tracker, plan.frame, mode)
 
     def _moved(self) -> None:
-        """Work out again whether the next answer can take the fast path."""
-        here = self._here
-        fast = self._where is None and self._outcome is None and self._trail is None
-        self._fast = here.fast if fast else None
+        """Work out again whether the next answer can take the fast path: a plain step
+        (see _plain_here) outside any call."""
+        self._fast = self._plain_here() if self._where is None else None
+
+    def _plain_here(self) -> NodePlan | None:
+        """The node's plan when an answer here needs nothing but checking and recording
+        (see NodePlan.fast): not finished, not confirming, not tracing."""
+        if self._outcome is not None or self._trail is not None or self._mode == "confirm":
+            return None
+        return self._here.fast
 
     def _prompt_here(self) -> Prompt:
         return self._prompt_at(self._here, self._mode)

@@ -80,12 +80,7 @@ def answered_here(record: tuple[Any, ...], out: list[Event], plans: list[NodePla
     the question it led to, if any. As an undo record: the session was at ``plan``
     alone, asking, before the answer."""
     _, entry, number, then_asked = record[:4]
-    plan = plans[number]
-    now = entry[4]
-    out.append(Event("answered", now, entry[1], plan.sid, plan.id, plan.key,
-                     logged(plan.decl, entry[0]), "", {"kind": plan.kind}))
-    if then_asked is not None:
-        asked((ASKED, now, then_asked), out, plans)
+    answered((ANSWERED, entry[4], number, entry[1], entry[0], then_asked), out, plans)
 
 
 ANSWERS = (ANSWERED, ANSWERED_HERE)  # the records that are also back()'s undo records
