@@ -27,11 +27,15 @@ from .step import (
     ANSWERED,
     ANSWERED_HERE,
     ANSWERS,
+    FIELDS,
     SKIPPED,
     SKIPPED_THEN_ASKED,
-    Record,
+    Transcript,
+    events_in,
     leave_plan,
+    logged_answer,
     materialise,
+    records,
     undo_of,
     walk,
 )
@@ -57,10 +61,10 @@ class Session:
     """
 
     # The hot path (answer) reads a handful of attributes per step: slots keep that cheap.
-    __slots__ = ("__weakref__", "_actor", "_clock", "_count", "_done", "_fast", "_fresh_values",
-                 "_here", "_keep", "_known", "_lib", "_log", "_logged", "_lookup", "_now",
-                 "_outcome", "_plans", "_prompt", "_raw", "_tracker", "_trail", "_used",
-                 "_where", "id", "started_at", "version")
+    __slots__ = ("__weakref__", "_actor", "_clock", "_done", "_fast", "_fresh_values",
+                 "_here", "_keep", "_known", "_lib", "_log", "_logged", "_logged_events",
+                 "_lookup", "_now", "_outcome", "_plans", "_prompt", "_raw", "_tracker",
+                 "_trail", "_used", "_where", "id", "started_at", "version")
 
     def __init__(self, library: Library, *, session_id: str, actor: str, clock: Clock,
                  started_at: float, tracker: Tracker, stack: list[Frame], mode: str,
@@ -83,16 +87,16 @@ class Session:
         self._fresh_values = values_of(tracker)
         self._outcome = outcome
         # The transcript: events made, then records of events not made yet (see step.py);
-        # read it through the events property, which makes them. _count is how many
-        # events there are, made or not (the events property counts them again).
+        # read it through the events property, which makes them.
         self._done = events
-        self._raw: list[Record] = []
-        self._count = len(events)
-        # back()'s log: Undo records, or answered records that hold one (see step.py).
-        # A fast step's answered record goes to _raw only: the _undos property adds the
-        # ones after _raw[_logged] to _log, in order, when the log is read.
+        self._raw: Transcript = []
+        # back()'s log: Undo records, or answered records with their event count (see
+        # step.logged_answer). A fast step's answered record goes to _raw only: the
+        # _undos property logs the ones from _raw[_logged] on, in order, when the log is
+        # read; _logged_events is how many events the records before that stand for.
         self._log: list[Undo | tuple[Any, ...]] = list(undo)
         self._logged = 0
+        self._logged_events = 0
         self._used = used
         self._trail = trail
         self._plans = library_plan(library)
@@ -187,8 +191,7 @@ class Session:
             if len(raw) > self._logged:
                 self._log_records()
             materialise(done, raw, self._plans.numbered)
-            self._logged = 0
-        self._count = len(done)
+            self._logged = self._logged_events = 0
         return done
 
     _events = events  # the name serial.py and older code read it by
@@ -201,13 +204,21 @@ class Session:
         return self._log
 
     def _log_records(self) -> None:
-        """Add the answered records in _raw not logged yet to back()'s log."""
+        """Add the answered records in _raw not logged yet to back()'s log, each with the
+        number of events before it."""
         raw, log = self._raw, self._log
-        for index in range(self._logged, len(raw)):
-            record = raw[index]
+        count = self._logged_events
+        for record in records(raw, self._logged):
             if type(record) is tuple and record[0] in ANSWERS:
-                log.append(record)
+                log.append(logged_answer(record, len(self._done) + count))
+            count += events_in(record)
         self._logged = len(raw)
+        self._logged_events = count
+
+    def _event_count(self) -> int:
+        """How many events there are, made or not, without making them."""
+        self._log_records()
+        return len(self._done) + self._logged_events
 
     @property
     def _stack(self) -> tuple[Frame, ...]:
@@ -302,7 +313,7 @@ class Session:
             return self._answer_elsewhere(value, actor)
         who = _check_actor(actor) if actor else self._actor  # (_actor is checked when set)
         # The common step: record the answer, walk on over node plans, keep the events
-        # (and the undo record) as compact tuples made into objects when read. Same
+        # (and the undo record) as compact records made into objects when read. Same
         # results as _answer_in_full, a fraction of the cost. The most common step (an
         # option leading to a question, outside any call) is handled right here: the
         # answer, then the question it leads to when not answered yet, or the known ones
@@ -341,15 +352,12 @@ class Session:
                 return self._step_on(here, who, checked, now, previous, arrive)
             # One record: the answer, the question asked, and back()'s undo record (the
             # _undos property takes it from _raw when the log is read).
-            count = self._count
-            raw.append((ANSWERED_HERE, learned, here.number, then.number, previous, count))
-            self._count = count + 2
+            raw += (ANSWERED_HERE, learned, here.number, then.number, previous)
         else:
             # Known questions are passed right here (the walk's most common case, without
             # its call); anything else is left to the walk, from the start again.
             mark = len(raw)
-            count = self._count
-            raw.append((ANSWERED_HERE, learned, here.number, None, previous, count))
+            raw += (ANSWERED_HERE, learned, here.number, None, previous)
             while True:
                 stale = entry[5]
                 if not then.skips or (stale is not None and now >= stale):
@@ -366,13 +374,12 @@ class Session:
                     if prompt is None:
                         del raw[mark:]
                         return self._step_on(here, who, checked, now, previous, arrive)
-                    raw.append((SKIPPED_THEN_ASKED, now, then.number, entry, after.number))
+                    raw += (SKIPPED_THEN_ASKED, now, then.number, entry, after.number)
                     then = after
                     break
-                raw.append((SKIPPED, now, then.number, entry))
+                raw += (SKIPPED, now, then.number, entry)
                 then = after
                 entry = known_after
-            self._count = count + len(raw) - mark + 1  # the last record stands for two
         self._here = then  # _where stays None: (then,) and asking
         self._fast = then.fast
         self._prompt = prompt
@@ -433,14 +440,12 @@ class Session:
         try:
             if arrive is None:
                 arrive = leave_plan(here, checked, self._tracker, now)
-            count = self._count
-            record = (ANSWERED, now, here.number, who, checked, None, stack, self._mode,
-                      previous, count)
-            raw.append(record)
+            raw += (ANSWERED, now, here.number, who, checked, None, stack, self._mode,
+                    previous)
             below = stack[:-1]
             found = walk(self._plans, self._tracker, below, arrive, now, raw)
             if found is None:  # something unusual: the general walk handles it
-                del raw[mark + 1:]
+                del raw[mark + 1 + FIELDS[ANSWERED]:]
                 found = self._walk_in_full(below, arrive, now)
             below, there, mode, outcome, used = found
             if outcome is not None:
@@ -451,10 +456,9 @@ class Session:
                 prompt = there.prompt
         except BaseException:
             self._tracker.restore(here.key, previous)
+            assert self._logged <= mark  # (nothing reads the log during a step)
             del raw[mark:]
-            self._logged = min(self._logged, mark)
             raise
-        self._count = count + len(raw) - mark
         self._here = there
         self._place((*below, there.frame) if below else there.alone, mode)
         self._outcome = outcome
@@ -552,9 +556,8 @@ class Session:
                 tracker.restore(fact_key, old)
             raise
         self._undos.append(Undo(self._stack, self._mode, tuple(previous.items()),
-                                self._count))
+                                self._event_count()))
         self._raw.extend(events)
-        self._count += len(events)
         self._here = there
         self._place(tuple(stack), mode)
         self._outcome, self._prompt = outcome, prompt
@@ -633,7 +636,6 @@ class Session:
             self._mode == "confirm" else None
         events.append(Event("asked", now, "system", sid, nid, prompt.fact, earlier,
                             data={"kind": prompt.kind}))
-        self._count = len(events)
         self._prompt = prompt
         return prompt
 
@@ -646,7 +648,6 @@ class Session:
                       detail=text.strip())
         events = self.events
         events.append(event)
-        self._count = len(events)
         return event
 
     # -- reading it back -----------------------------------------------------------------

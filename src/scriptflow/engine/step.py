@@ -3,15 +3,21 @@
 :func:`walk` goes from the node an answer leads to on to the next prompt (or the
 outcome), like :func:`~scriptflow.engine.flow.advance` but over
 :class:`~scriptflow.engine.plan.NodePlan` objects, appending compact records instead of
-:class:`Event` objects: a record is a tuple whose first item names the maker of its
-event(s) (:data:`MAKERS`), so the transcript costs something only when it is read
+:class:`Event` objects, so the transcript costs something only when it is read
 (:func:`materialise`). The events made are exactly those ``advance`` makes.
 
-Records hold only plain values (strings, numbers, None, tuples of them): node plans
-by their ``number``, makers by name. The garbage collector stops tracking such a tuple
-the first time it sees it, so a live session's transcript adds nothing to later
-collections; a record holding a plan or a function would be rescanned by every older
-collection for as long as the session lives (it was a sixth of a step's cost).
+A record is laid flat in the transcript list: the name of the maker of its event(s)
+(:data:`MAKERS`), then its fields (:data:`FIELDS` says how many), as items of the
+list itself. A tuple per record would be one more object per step for the garbage
+collector: every object it tracks brings the next young collection nearer, and that
+collection reads each one and what it holds (a fifth of the plainest step's memory
+traffic). Written flat, the only tuple a plain step keeps is its tracker entry.
+:func:`records` reads them back as tuples ``(name, *fields)``.
+
+Fields hold only plain values (strings, numbers, None, tuples of them): node plans by
+their ``number``, makers by name, so nothing in a live session's transcript is
+rescanned by later collections (a plan or a function would be, as long as the
+session lives).
 
 Anything unusual (a walk longer than :data:`WALK_LIMIT`, which a loop would be; calls
 nested too deep; a target that does not exist) makes :func:`walk` give up and return
@@ -21,7 +27,7 @@ raises the error or handles the case as it always did.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from .answers import logged, shown
@@ -45,9 +51,11 @@ if TYPE_CHECKING:
 
 WALK_LIMIT = 1000  # nodes passed in one walk before handing over to advance()
 
-# A transcript entry not made yet: a tuple (maker name, time, plan number, …) whose
-# maker appends the event(s) it stands for to a list; or an Event made already.
+# A transcript entry as records() reads it: a tuple (maker name, time, plan number, …)
+# whose maker appends the event(s) it stands for to a list; or an Event made already.
 Record = Event | tuple[Any, ...]
+# The list the records are written to, flat (see the module's docstring).
+Transcript = list[Any]
 Walked = tuple[tuple[Frame, ...], "NodePlan", str, Outcome | None, dict[str, str] | None]
 Maker = Callable[[tuple[Any, ...], list[Event], list["NodePlan"]], None]
 
@@ -61,10 +69,10 @@ SKIPPED_THEN_ASKED = "skipped_then_asked"
 
 
 def answered(record: tuple[Any, ...], out: list[Event], plans: list[NodePlan]) -> None:
-    """``(ANSWERED, now, plan, actor, value, then_asked, stack, mode, previous, count)``:
-    the answer to a question or action, then (unless ``then_asked`` is None) the question
-    it led to, asked. The same tuple is the step's undo record: the stack, prompt mode and
-    earlier entry of the fact before the answer, and how many events there were."""
+    """``(ANSWERED, now, plan, actor, value, then_asked, stack, mode, previous)``: the
+    answer to a question or action, then (unless ``then_asked`` is None) the question it
+    led to, asked. It also holds the step's undo record: the stack, prompt mode and
+    earlier entry of the fact before the answer (see :func:`logged_answer`)."""
     now, number, actor, value, then_asked = record[1:6]
     plan = plans[number]
     out.append(Event("answered", now, actor, plan.sid, plan.id, plan.key,
@@ -74,22 +82,42 @@ def answered(record: tuple[Any, ...], out: list[Event], plans: list[NodePlan]) -
 
 
 def answered_here(record: tuple[Any, ...], out: list[Event], plans: list[NodePlan]) -> None:
-    """``(ANSWERED_HERE, entry, plan, then_asked, previous, count)``: the plainest step,
-    an answer outside any call, recorded as the tracker ``entry`` it made (the value,
-    actor and time are in it; it is the same tuple, so nothing more is allocated), then
-    the question it led to, if any. As an undo record: the session was at ``plan``
-    alone, asking, before the answer."""
+    """``(ANSWERED_HERE, entry, plan, then_asked, previous)``: the plainest step, an
+    answer outside any call, recorded as the tracker ``entry`` it made (the value, actor
+    and time are in it; it is the same tuple, so nothing more is allocated), then the
+    question it led to, if any. As an undo record: the session was at ``plan`` alone,
+    asking, before the answer."""
     _, entry, number, then_asked = record[:4]
     answered((ANSWERED, entry[4], number, entry[1], entry[0], then_asked), out, plans)
 
 
-ANSWERS = (ANSWERED, ANSWERED_HERE)  # the records that are also back()'s undo records
+ANSWERS = (ANSWERED, ANSWERED_HERE)  # the records that also hold back()'s undo records
+
+
+def events_in(record: Record) -> int:
+    """How many events ``record`` stands for."""
+    if type(record) is not tuple:
+        return 1
+    kind = record[0]
+    if kind == ANSWERED:
+        return 1 if record[5] is None else 2
+    if kind == ANSWERED_HERE:
+        return 1 if record[3] is None else 2
+    return 2 if kind == SKIPPED_THEN_ASKED else 1
+
+
+def logged_answer(record: tuple[Any, ...], count: int) -> tuple[Any, ...]:
+    """back()'s log entry for an answer record: the record and ``count``, the number of
+    events before it. A step leaves the count out of its record (keeping it up to date
+    was a tenth of the plainest step); the session works it out when the log is read."""
+    return (*record, count)
 
 
 def undo_parts(record: tuple[Any, ...], plans: list[NodePlan]
                ) -> tuple[tuple[Frame, ...], str, str, Any, int]:
-    """What an answer record holds for back(): ``(stack, mode, fact, previous entry,
-    event count)``, the previous entry as stored (None, a Known or a plain tuple)."""
+    """What an answer's log entry (:func:`logged_answer`) holds for back(): ``(stack,
+    mode, fact, previous entry, event count)``, the previous entry as stored (None, a
+    Known or a plain tuple)."""
     if record[0] == ANSWERED_HERE:
         plan = plans[record[2]]
         return plan.alone, plan.kind, plan.key, record[4], record[5]
@@ -97,7 +125,7 @@ def undo_parts(record: tuple[Any, ...], plans: list[NodePlan]
 
 
 def undo_of(record: tuple[Any, ...], plans: list[NodePlan]) -> Undo:
-    """The :class:`Undo` an answer record holds."""
+    """The :class:`Undo` an answer's log entry holds."""
     stack, mode, key, previous, count = undo_parts(record, plans)
     if previous is not None and type(previous) is not Known:
         previous = Known._make(previous)
@@ -147,12 +175,31 @@ def skipped_then_asked(record: tuple[Any, ...], out: list[Event], plans: list[No
 MAKERS: dict[str, Maker] = {ANSWERED: answered, ANSWERED_HERE: answered_here, ASKED: asked,
                             ASKED_TO_CONFIRM: asked_to_confirm, SKIPPED: skipped,
                             SKIPPED_THEN_ASKED: skipped_then_asked}
+# How many fields follow each maker's name in the transcript.
+FIELDS = {ANSWERED: 8, ANSWERED_HERE: 4, ASKED: 2, ASKED_TO_CONFIRM: 3, SKIPPED: 3,
+          SKIPPED_THEN_ASKED: 4}
 
 
-def materialise(done: list[Event], pending: list[Record], plans: list[NodePlan]) -> None:
+def records(transcript: Transcript, start: int = 0, stop: int | None = None
+            ) -> Iterator[Record]:
+    """The records of ``transcript[start:stop]``, ``start`` being where one begins."""
+    index = start
+    stop = len(transcript) if stop is None else stop
+    while index < stop:
+        item = transcript[index]
+        if type(item) is str:
+            end = index + 1 + FIELDS[item]
+            yield tuple(transcript[index:end])
+            index = end
+        else:
+            index += 1
+            yield item
+
+
+def materialise(done: list[Event], pending: Transcript, plans: list[NodePlan]) -> None:
     """Move the records of ``pending`` onto ``done`` as events, in order (``plans``: the
     library plan's ``numbered`` list the records' plan numbers index)."""
-    for record in pending:
+    for record in records(pending):
         if type(record) is tuple:
             MAKERS[record[0]](record, done, plans)
         else:
@@ -176,10 +223,10 @@ def leave_plan(plan: NodePlan, value: Value, tracker: Tracker, now: float) -> No
 
 
 def walk(plans: LibraryPlan, tracker: Tracker, below: tuple[Frame, ...], plan: NodePlan,
-         now: float, records: list[Record]) -> Walked | None:
+         now: float, transcript: Transcript) -> Walked | None:
     """From ``plan`` (with the call nodes ``below`` it) to the next prompt or outcome.
 
-    Appends records to ``records``; returns ``(below, plan, mode, outcome, used)`` where
+    Appends records to ``transcript``; returns ``(below, plan, mode, outcome, used)`` where
     it stopped (``used``: scripts entered, or None), or None to hand over to ``advance``.
     """
     lib, lookup = plans.lib, entries_of(tracker).get  # (bound: see tracker._Entries)
@@ -191,20 +238,20 @@ def walk(plans: LibraryPlan, tracker: Tracker, below: tuple[Frame, ...], plan: N
         if plan.asks:
             entry = lookup(plan.key)  # a Known, or a plain tuple of its fields
             if entry is None or (entry[5] is not None and now >= entry[5]):
-                records.append((ASKED, now, plan.number))
+                transcript += (ASKED, now, plan.number)
                 return below, plan, kind, None, used
             policy = plan.policy
             if policy == "skip":
-                records.append((SKIPPED, now, plan.number, entry))
+                transcript += (SKIPPED, now, plan.number, entry)
                 value = entry[0]
                 goto = plan.goto
                 arrive = plan.next if goto is None else goto.get(value)
                 plan = arrive if arrive is not None else leave_plan(plan, value, tracker, now)
                 continue
             if policy == "confirm":
-                records.append((ASKED_TO_CONFIRM, now, plan.number, entry))
+                transcript += (ASKED_TO_CONFIRM, now, plan.number, entry)
                 return below, plan, "confirm", None, used
-            records.append((ASKED, now, plan.number))
+            transcript += (ASKED, now, plan.number)
             return below, plan, kind, None, used
         node = plan.node
         sid, nid = plan.frame
@@ -219,7 +266,7 @@ def walk(plans: LibraryPlan, tracker: Tracker, below: tuple[Frame, ...], plan: N
             if arrive is None:
                 return None
             message = render(node.text, lib, sid, tracker) if node.text else ""
-            records.append(Event(kind if kind == "handoff" else "called", now, "system", sid,
+            transcript.append(Event(kind if kind == "handoff" else "called", now, "system", sid,
                                  nid, detail=message,
                                  data={"to_script": target.id, "to_node": to_node}))
             if used is None:
@@ -231,14 +278,14 @@ def walk(plans: LibraryPlan, tracker: Tracker, below: tuple[Frame, ...], plan: N
         elif kind == "outcome":
             outcome = outcome_of(lib, tracker, node)
             if not below:
-                records.append(Event("outcome", now, "system", sid, nid,
+                transcript.append(Event("outcome", now, "system", sid, nid,
                                      detail=outcome.message,
                                      data={"result": outcome.result, "code": outcome.code}))
                 return below, plan, "outcome", outcome, used
             call = plans.node(below[-1])
             below = below[:-1]
             csid, cnid = call.frame
-            records.append(Event("returned", now, "system", sid, nid, detail=outcome.message,
+            transcript.append(Event("returned", now, "system", sid, nid, detail=outcome.message,
                                  data={"result": outcome.result, "code": outcome.code,
                                        "to_script": csid, "to_node": cnid}))
             plan = call.owner.nodes[after_call(call.node, outcome.result)]
