@@ -325,14 +325,17 @@ class Session:
         if hit is None:
             return self._answer_checked(here, value, who)
         checked, then = hit
-        clock = self._now  # (loaded, then called: a slot holding a function is no method)
+        # (Bound methods kept in slots are loaded, then called: written self._now(), the
+        # call would look the name up as a method on the class each time, no fast path.)
+        clock = self._now
         now = clock()
         key = here.key
         previous: Entry | None  # a Known, or a plain tuple of its fields
         learned: Entry  # the new entry; also the answer's part of the step's record
         if here.ttl is None:  # as tracker.learn does it, without the call (see values_of)
             learned = (checked, who, here.sid, here.id, now, None)
-            previous = self._keep(key, learned)  # adds a fact not known yet, as most are
+            keep = self._keep
+            previous = keep(key, learned)  # adds a fact not known yet, as most are
             if previous is learned:
                 previous = None
             else:
@@ -418,7 +421,8 @@ class Session:
         """Put ``learned`` in the tracker; returns the entry it replaced (None: none).
         answer() does the same inline for a fact without a ttl."""
         if learned[5] is None:  # as tracker.learn does it, without the call (see values_of)
-            previous = self._keep(key, learned)
+            keep = self._keep
+            previous = keep(key, learned)
             if previous is learned:
                 return None
             self._known[key] = learned
