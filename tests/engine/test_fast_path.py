@@ -12,6 +12,7 @@ from __future__ import annotations
 import gc
 import json
 import shutil
+import signal
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -248,3 +249,39 @@ def test_entries_recorded_as_plain_tuples_read_as_known() -> None:
     forgotten = tracker.forget("lights")
     assert type(forgotten) is Known and forgotten.value == "all_off"
     assert tracker.to_dict()["facts"]["cycle"]["stale_at"] == 66.0
+
+
+def test_known_questions_leading_back_to_each_other_stop_with_an_error(
+        make_lib: MakeLib, clock: ManualClock) -> None:
+    """An option answer leading into a loop of questions already answered: answer()
+    passes known questions itself, and a loop of them must end in the walk's clear
+    error with nothing changed, not in an endless loop (found by an audit: it ran until
+    memory ran out). An alarm fails the test instead of letting it hang."""
+    choice = {"type": "choice", "label": "Pick", "options": ["x", "y"]}
+    lib = make_lib(script("loop", facts={
+        "z": {"type": "choice", "label": "Go on", "options": ["go", "stop"]},
+        "fa": choice, "fb": choice}, nodes={
+        "q0": {"type": "question", "prompt": "Z?", "fact": "z",
+               "branches": {"go": "q1", "stop": "end"}},
+        "q1": {"type": "question", "prompt": "A?", "fact": "fa", "next": "q2"},
+        "q2": {"type": "question", "prompt": "B?", "fact": "fb",
+               "branches": {"x": "q1", "y": "end"}},
+        "end": {"type": "outcome", "result": "resolved"}}))
+    s = lib.start("loop", clock=clock)
+    s.answer("go")
+    s.answer("x")
+    before = s.to_dict()
+
+    def hung(signum: int, frame: object) -> None:
+        raise TimeoutError("answer() did not return within 10 s")
+
+    old = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(10)
+    try:
+        with pytest.raises(SessionError, match="nothing learned in between"):
+            s.answer("x")
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+    assert s.to_dict() == before
+    assert s.node == "q2"

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from ..library import Library
 
 ACTORS = ("customer", "agent", "system")
+SKIP_LIMIT = 100  # known questions answer() passes itself before leaving it to the walk
 MODES = ("question", "action", "confirm", "outcome")
 
 
@@ -358,12 +359,17 @@ class Session:
             raw += (ANSWERED_HERE, learned, here.number, then.number, previous)
         else:
             # Known questions are passed right here (the walk's most common case, without
-            # its call); anything else is left to the walk, from the start again.
+            # its call); anything else is left to the walk, from the start again. So is
+            # a long run of them, which known questions leading back to each other would
+            # be: the walk stops such a loop with a clear error.
             mark = len(raw)
             raw += (ANSWERED_HERE, learned, here.number, None, previous)
+            passed = 0
             while True:
                 stale = entry[5]
-                if not then.skips or (stale is not None and now >= stale):
+                passed += 1
+                if not then.skips or (stale is not None and now >= stale) or \
+                        passed > SKIP_LIMIT:
                     del raw[mark:]
                     return self._step_on(here, who, checked, now, previous, arrive)
                 goto = then.goto
