@@ -9,6 +9,8 @@ from scriptflow.engine import ManualClock
 from scriptflow.engine.events import Event
 from scriptflow.engine.summary import ago, describe
 
+from .conftest import MakeLib, script
+
 
 def test_summary_of_a_session_in_progress(desk: Library, clock: ManualClock) -> None:
     s = desk.start("net", facts={"account_id": "12345678"}, clock=clock)
@@ -91,3 +93,25 @@ def test_describe_a_skip_says_why(desk: Library) -> None:
     assert describe(intake, desk, 1000.0) == (
         "skipped: Router lights — given at intake: 'all_off' just now")
     assert describe(Event("asked", 0.0), desk, 0.0) is None
+
+
+def test_questions_spared_leave_out_skips_that_back_undid(make_lib: MakeLib,
+                                                          clock: ManualClock) -> None:
+    """"Questions spared" counts the skips that still stand: a skip back() undid was
+    not spared (found by an audit: the brief counted every skipped event)."""
+    colour = {"type": "choice", "label": "Colour", "options": ["red", "blue"]}
+    lib = make_lib(script("twice", facts={"a": colour, "b": colour, "c": colour}, nodes={
+        "q0": {"type": "question", "prompt": "A?", "fact": "a", "next": "q1"},
+        "q1": {"type": "question", "prompt": "B?", "fact": "b", "next": "q2"},
+        "q2": {"type": "question", "prompt": "A again?", "fact": "a", "next": "q3"},
+        "q3": {"type": "question", "prompt": "C?", "fact": "c", "next": "end"},
+        "end": {"type": "outcome", "result": "resolved"}}))
+    s = lib.start("twice", clock=clock)
+    s.answer("red")
+    s.answer("blue")
+    assert s.summary_dict()["skipped"] == 1
+    assert "Questions spared: 1 (skipped: already known)" in s.summary().splitlines()
+    s.back()
+    assert [e.type for e in s.events].count("skipped") == 1  # the transcript keeps it
+    assert s.summary_dict()["skipped"] == 0
+    assert not any(line.startswith("Questions spared") for line in s.summary().splitlines())

@@ -74,11 +74,14 @@ def describe(event: Event, lib: Library, now: float) -> str | None:
     return None
 
 
-def _history(session: Session) -> tuple[list[dict[str, Any]], list[str], list[dict[str, Any]]]:
-    """Actions tried and the scripts walked (both without undone steps), and notes."""
+def _history(session: Session
+             ) -> tuple[list[dict[str, Any]], list[str], list[dict[str, Any]], int]:
+    """Actions tried and the scripts walked, questions skipped (all three without undone
+    steps), and notes."""
     lib, events = session.library, session.events
     actions: list[tuple[int, dict[str, Any]]] = []
     path: list[tuple[int, str]] = []
+    skips: list[int] = []
     notes: list[dict[str, Any]] = []
     for index, event in enumerate(events):
         data = event.data or {}
@@ -86,6 +89,9 @@ def _history(session: Session) -> tuple[list[dict[str, Any]], list[str], list[di
             start = int(data.get("from", index))  # everything from there on was reverted
             actions = [a for a in actions if a[0] < start]
             path = [p for p in path if p[0] < start]
+            skips = [i for i in skips if i < start]
+        elif event.type == "skipped":
+            skips.append(index)
         elif event.type == "answered" and data.get("kind") == "action" and event.fact:
             actions.append((index, {
                 "script": event.script, "node": event.node, "fact": event.fact,
@@ -101,7 +107,7 @@ def _history(session: Session) -> tuple[list[dict[str, Any]], list[str], list[di
                           "script": event.script, "node": event.node})
     # The first event of a session (an ask, a skip, a handoff…) is always in its first script.
     first = events[0].script if events and events[0].script else session.script
-    return [a for _, a in actions], [str(first), *(p for _, p in path)], notes
+    return [a for _, a in actions], [str(first), *(p for _, p in path)], notes, len(skips)
 
 
 def summary_dict(session: Session) -> dict[str, Any]:
@@ -115,7 +121,7 @@ def summary_dict(session: Session) -> dict[str, Any]:
                       "script": entry.script, "node": entry.node,
                       "learned_at": entry.learned_at, "age_seconds": now - entry.learned_at,
                       "stale": not entry.fresh(now)})
-    actions, path, notes = _history(session)
+    actions, path, notes, skipped = _history(session)
     where: dict[str, Any]
     outcome, prompt = session.outcome, session.prompt
     if outcome is not None:
@@ -128,7 +134,7 @@ def summary_dict(session: Session) -> dict[str, Any]:
                  "calls": [f"{s}:{n}" for s, n in session.stack[:-1]]}
     return {"id": session.id, "actor": session.actor, "started_at": session.started_at,
             "where": where, "scripts": path, "facts": facts, "actions": actions,
-            "skipped": sum(1 for e in session.events if e.type == "skipped"),
+            "skipped": skipped,
             "notes": notes}
 
 
