@@ -15,14 +15,47 @@ class MissingPathError(FileNotFoundError):
     """A path given on the command line or to the API that does not exist."""
 
 
+class UnreadableFolderError(OSError):
+    """A folder (given, or found under one given) whose entries cannot be listed.
+
+    Skipping it would report "no problems" for scripts that were never checked, so
+    the search stops here; the message says which folder and how to fix it.
+    """
+
+    def __init__(self, folder: str, reason: str) -> None:
+        super().__init__(f"cannot read folder {folder}: {reason} (make it readable, "
+                         "e.g. `chmod u+rx`, or leave it out of the paths to check)")
+        self.folder = folder
+
+
+def _raise_unreadable(error: OSError) -> None:
+    # os.walk skips a folder it cannot list unless told otherwise: turn that into an error.
+    folder = error.filename if error.filename is not None else "?"
+    raise UnreadableFolderError(str(folder), error.strerror or str(error)) from error
+
+
 def is_script_file(name: str) -> bool:
     return name.endswith(SCRIPT_SUFFIXES) and not name.endswith(SCENARIO_SUFFIXES)
+
+
+def _explain_missing(path: str) -> None:
+    """Raise the right error for a path that is neither a readable file nor a folder."""
+    try:
+        os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        raise MissingPathError(f"no such file or folder: {path}") from None
+    except OSError as exc:  # e.g. a parent folder that may not be searched
+        raise UnreadableFolderError(path, exc.strerror or str(exc)) from exc
+    raise MissingPathError(f"not a file or folder: {path} (name script files or the "
+                           "folders that hold them)")
 
 
 def find_script_files(paths: Iterable[str | os.PathLike[str]]) -> list[str]:
     """Script files under ``paths`` (folders searched recursively), sorted, no repeats.
 
     A file named explicitly is taken whatever its suffix; hidden folders are skipped.
+    Raises :class:`MissingPathError` for a path that does not exist and
+    :class:`UnreadableFolderError` for a folder that cannot be listed.
     """
     found: list[str] = []
     for raw in paths:
@@ -30,12 +63,12 @@ def find_script_files(paths: Iterable[str | os.PathLike[str]]) -> list[str]:
         if os.path.isfile(path):
             found.append(os.path.normpath(path))
         elif os.path.isdir(path):
-            for folder, dirs, files in os.walk(path):
+            for folder, dirs, files in os.walk(path, onerror=_raise_unreadable):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 found.extend(os.path.normpath(os.path.join(folder, f))
                              for f in sorted(files) if is_script_file(f))
         else:
-            raise MissingPathError(f"no such file or folder: {path}")
+            _explain_missing(path)
     return sorted(dict.fromkeys(found))
 
 
