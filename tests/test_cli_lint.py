@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 from .conftest import WriteFiles, run_cli
 
@@ -192,3 +197,90 @@ def test_graph_mermaid_and_dot(write_files: WriteFiles) -> None:
     missing = run_cli("graph", str(lib), "--script", "printr")
     assert missing.returncode == 2
     assert "did you mean 'printer'?" in missing.stderr
+
+
+# Tests run as root, which may list any folder, so a folder that cannot be read is
+# simulated: a new process whose os.scandir refuses the folder named "locked".
+LOCKED_SCANDIR = """\
+import os, sys
+real_scandir = os.scandir
+def scandir(path="."):
+    if os.path.basename(os.fspath(path)) == "locked":
+        raise PermissionError(13, "Permission denied", os.fspath(path))
+    return real_scandir(path)
+os.scandir = scandir
+from scriptflow.cli.main import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def run_with_locked_folder(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8", "SCRIPTFLOW_NO_CACHE": "1"}
+    return subprocess.run([sys.executable, "-c", LOCKED_SCANDIR, *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=60, env=env)
+
+
+@pytest.mark.parametrize("folder", ["locked", "."])
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_unreadable_folder_is_exit_2_not_a_pass(write_files: WriteFiles, folder: str,
+                                                fmt: str) -> None:
+    # Both the folder named and a folder found under it: nothing may be skipped silently.
+    lib = write_files({"locked/printer.yaml": GOOD, "other.yaml": GOOD.replace(
+        "id: printer", "id: other")})
+    result = run_with_locked_folder("lint", "--format", fmt, folder, cwd=lib)
+    assert result.returncode == 2, result.stdout
+    assert result.stdout == ""
+    assert "cannot read folder" in result.stderr
+    assert "locked: Permission denied" in result.stderr
+    assert "make it readable" in result.stderr
+
+
+def test_graph_of_an_unreadable_folder_is_exit_2(write_files: WriteFiles) -> None:
+    lib = write_files({"locked/printer.yaml": GOOD})
+    result = run_with_locked_folder("graph", ".", cwd=lib)
+    assert result.returncode == 2
+    assert "cannot read folder" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_path_under_a_file_is_a_missing_path(write_files: WriteFiles) -> None:
+    lib = write_files({"printer.yaml": GOOD})
+    result = run_cli("lint", str(lib / "printer.yaml" / "more"))
+    assert result.returncode == 2
+    assert "no such file or folder" in result.stderr
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("[tool.scriptflow.lint\n", "not valid TOML"),
+    ("[tool.scriptflow]\nlint = 3\n", "[tool.scriptflow.lint]: must be a table"),
+    ("[tool]\nscriptflow = 'x'\n", "`tool.scriptflow` must be a table"),
+    ("[tool.scriptflow.lint]\nmax-questions = 0\n", "max-questions must be a whole number"),
+])
+@pytest.mark.parametrize("how", ["--config", "discovered"])
+def test_broken_config_is_a_usage_error(write_files: WriteFiles, text: str, expected: str,
+                                        how: str) -> None:
+    # Exit 1 would read as "lint errors found"; a broken config is the user's setup (2).
+    name = "custom.toml" if how == "--config" else "pyproject.toml"
+    lib = write_files({name: text, "scripts/printer.yaml": GOOD})
+    args = ["--config", name] if how == "--config" else []
+    result = run_cli("lint", "--no-cache", *args, "scripts", cwd=lib)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert expected in result.stderr
+    assert name in result.stderr
+
+
+def test_missing_config_file_is_a_usage_error(write_files: WriteFiles) -> None:
+    lib = write_files({"scripts/printer.yaml": GOOD})
+    result = run_cli("lint", "--config", "nope.toml", "scripts", cwd=lib)
+    assert result.returncode == 2
+    assert "cannot read the configuration nope.toml" in result.stderr
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "many"])
+def test_max_questions_below_1_is_a_usage_error(write_files: WriteFiles, value: str) -> None:
+    lib = write_files({"printer.yaml": GOOD})
+    result = run_cli("lint", f"--max-questions={value}", str(lib))
+    assert result.returncode == 2
+    assert "--max-questions" in result.stderr
+    assert "at least 1" in result.stderr

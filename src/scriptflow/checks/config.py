@@ -37,7 +37,12 @@ def _code(value: Any, where: str) -> str:
     return code
 
 
-def config_from_table(table: dict[str, Any], where: str) -> LintConfig:
+def config_from_table(table: Any, where: str) -> LintConfig:
+    """The settings in ``table`` (the parsed ``[tool.scriptflow.lint]``), checked."""
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: must be a table of settings, not "
+                          f"{_kind(table)}; write e.g. `[tool.scriptflow.lint]` followed by "
+                          "`max-questions = 15`")
     config = LintConfig()
     unknown = set(table) - {"ignore", "severity", "max-questions"}
     if unknown:
@@ -61,19 +66,54 @@ def config_from_table(table: dict[str, Any], where: str) -> LintConfig:
     return config
 
 
-def load_config(start: str) -> tuple[LintConfig, str | None]:
-    """The configuration in force for paths under ``start``, and the file it came from."""
-    path = find_pyproject(start)
-    if path is None:
-        return LintConfig(), None
+def _kind(value: Any) -> str:
+    return {str: "a string", int: "a number", float: "a number", bool: "true/false",
+            list: "a list"}.get(type(value), f"a {type(value).__name__}")
+
+
+def _lint_table(path: str) -> Any:
+    """``[tool.scriptflow.lint]`` of the TOML file ``path`` (``None`` if absent).
+
+    Every way the file can fail (unreadable, not TOML, ``tool`` or ``tool.scriptflow``
+    not a table) is a :class:`ConfigError` naming the file and the fix, so the command
+    line turns it into a usage error rather than a traceback.
+    """
     import tomllib  # only when there is a file to read
 
     try:
         with open(path, "rb") as handle:
             data = tomllib.load(handle)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
-    table = data.get("tool", {}).get("scriptflow", {}).get("lint")
+        raise ConfigError(f"{path}: not valid TOML: {exc}; fix the syntax there") from exc
+    except OSError as exc:
+        raise ConfigError(f"cannot read the configuration {path}: "
+                          f"{exc.strerror or exc}") from exc
+    table: Any = data
+    for depth, key in enumerate(("tool", "scriptflow")):
+        table = table.get(key)
+        if table is None:
+            return None
+        if not isinstance(table, dict):
+            name = ".".join(("tool", "scriptflow")[:depth + 1])
+            raise ConfigError(f"{path}: `{name}` must be a table, not {_kind(table)}; the "
+                              "lint settings go under `[tool.scriptflow.lint]`")
+    return table.get("lint")
+
+
+def load_config_file(path: str) -> LintConfig:
+    """The configuration in ``path`` (``--config``); a file without the table gives defaults."""
+    table = _lint_table(path)
+    if table is None:
+        return LintConfig()
+    return config_from_table(table, f"{path} [tool.scriptflow.lint]")
+
+
+def load_config(start: str) -> tuple[LintConfig, str | None]:
+    """The configuration in force for paths under ``start``, and the file it came from."""
+    path = find_pyproject(start)
+    if path is None:
+        return LintConfig(), None
+    table = _lint_table(path)
     if table is None:
         return LintConfig(), None
     return config_from_table(table, f"{path} [tool.scriptflow.lint]"), path

@@ -47,6 +47,10 @@ def open_library(paths: Sequence[str], script: str | None = None) -> Library:
         library = load_library(*paths)
     except FileNotFoundError as exc:
         raise CommandFailed(str(exc)) from None
+    except OSError as exc:  # a folder that cannot be listed, a file that cannot be read
+        message = str(exc) if exc.filename is None else f"cannot read {exc.filename}: " \
+            f"{exc.strerror}"
+        raise CommandFailed(message) from None
     except LibraryError as exc:
         raise CommandFailed(str(exc), EXIT_PROBLEMS) from None
     if script is not None and script not in library:
@@ -56,19 +60,15 @@ def open_library(paths: Sequence[str], script: str | None = None) -> Library:
 
 def cmd_lint(args: argparse.Namespace) -> int:
     from ..cache import open_cache
-    from ..checks.config import ConfigError, config_from_table, load_config
+    from ..checks.config import ConfigError, load_config, load_config_file
     from ..checks.runner import lint_files
-    from ..format.reader import MissingPathError, find_script_files
+    from ..format.reader import MissingPathError, UnreadableFolderError, find_script_files
     from .reporters import REPORTERS
 
     try:
         files = find_script_files(args.paths)
         if args.config:
-            import tomllib
-
-            with open(args.config, "rb") as handle:
-                table = tomllib.load(handle).get("tool", {}).get("scriptflow", {})
-            config = config_from_table(table.get("lint", {}), args.config)
+            config = load_config_file(args.config)
         else:
             start = os.path.commonpath([os.path.abspath(p) for p in args.paths])
             config, _source = load_config(start)
@@ -79,7 +79,7 @@ def cmd_lint(args: argparse.Namespace) -> int:
                                  need_scripts=False)
         if cache is not None:
             cache.prune()  # at most daily: entries unused for 30 days
-    except (MissingPathError, ConfigError) as exc:
+    except (MissingPathError, UnreadableFolderError, ConfigError) as exc:
         return fail(str(exc))
     except OSError as exc:
         return fail(f"cannot read {exc.filename}: {exc.strerror}")
@@ -87,6 +87,19 @@ def cmd_lint(args: argparse.Namespace) -> int:
     if report.errors or (args.strict and report.problems):
         return EXIT_PROBLEMS
     return EXIT_OK
+
+
+def positive_int(text: str) -> int:
+    """argparse type for a count of at least 1; anything else is a usage error (exit 2)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number; give one of at "
+                                         "least 1, e.g. 15") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is less than 1; give a whole number of at "
+                                         "least 1, e.g. 15") from None
+    return value
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
@@ -159,7 +172,7 @@ def build_parser(modules: Sequence[str] | None = None) -> argparse.ArgumentParse
     lint.add_argument("--config", metavar="PYPROJECT",
                       help="read [tool.scriptflow.lint] from this file instead of the "
                            "nearest pyproject.toml")
-    lint.add_argument("--max-questions", type=int, metavar="N",
+    lint.add_argument("--max-questions", type=positive_int, metavar="N",
                       help="override max-questions for SF501")
     lint.add_argument("--no-cache", action="store_true",
                       help="parse every file again and write no cache "
