@@ -61,7 +61,8 @@ _scalars = st.one_of(st.none(), st.booleans(), st.integers(-3, 20), st.floats(0,
                      st.sampled_from(["question", "action", "decision", "handoff", "call",
                                       "outcome", "choice", "boolean", "number", "text",
                                       "resolved", "x", "a-b", "Bad Id", "", "skip", "30m",
-                                      "1h30m", "yes", "*", "known", "q1", "f1"]))
+                                      "1h30m", "yes", "*", "known", "q1", "f1", "q1\n",
+                                      "30m\n"]))
 _keys = st.sampled_from(["scriptflow", "id", "version", "title", "start", "facts", "nodes",
                          "type", "prompt", "fact", "next", "branches", "routes", "when",
                          "goto", "options", "ttl", "reask", "result", "code", "script",
@@ -100,3 +101,21 @@ def test_fast_path_agrees_with_jsonschema(document: Any) -> None:
 
 def test_fast_path_accepts_a_good_script() -> None:
     assert compile_schema(script_schema())(_good_script())
+
+
+def test_an_id_ending_in_a_line_break_is_refused_by_both_validators(tmp_path: Any) -> None:
+    """JSON Schema's $ matches only at the very end; Python's also before a final line
+    break, so a block scalar (`id: |`) slipped through both validators and the script
+    could then not be found by its id. The schema's patterns guard against that."""
+    document = {**_good_script(), "id": "my-script\n"}
+    assert not compile_schema(script_schema())(document)
+    assert not Draft202012Validator(script_schema()).is_valid(document)
+    assert compile_schema(script_schema())({**_good_script(), "id": "my-script"})
+    path = tmp_path / "s.yaml"
+    path.write_text("scriptflow: 1\nid: |\n  my-script\ntitle: T\nstart: a\n"
+                    "nodes:\n  a: {type: outcome, result: resolved}\n", encoding="utf-8")
+    result = run_cli("lint", "--no-cache", str(path))
+    assert result.returncode == 1
+    assert "s.yaml:2:5: error SF101 the text 'my-script\\n' is not a valid value for `id` " \
+        "(must match ^[a-z0-9][a-z0-9_-]*$)" in result.stdout
+    assert "hint: the value ends with a line break: write it on one line" in result.stdout

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
 
 SCHEMA_RESOURCE = "script.schema.json"
+END_GUARD = "(?!\\n)"  # before the $ of the schema's patterns (see _explain)
 
 
 @cache
@@ -153,8 +154,13 @@ def _explain(error: ValidationError, doc: Document) -> tuple[Path, bool, str, st
                 f"{where} has both `{routing[0]}` and `{second}`; give exactly one of {choice}", ""
         return path, bool(path), f"{where} says nowhere to go next: give one of {choice}", ""
     if kind == "pattern":
+        # The schema's patterns end in (?!\n)$ so that Python's re, where $ also matches
+        # before a final line break, agrees with JSON Schema's $: shown without it.
+        shown = str(value).replace(END_GUARD, "")
+        hint = "the value ends with a line break: write it on one line, not as a `|` " \
+            "block" if isinstance(inst, str) and inst.endswith("\n") else ""
         return path, False, f"{_describe(inst)} is not a valid value for {where} " \
-            f"(must match {value})", ""
+            f"(must match {shown})", hint
     if kind == "propertyNames":
         return path, True, f"{where}: {error.message}", ""
     if kind in ("minItems", "minProperties", "minLength"):
