@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from .checks.context import LintConfig
@@ -20,11 +21,34 @@ if TYPE_CHECKING:
     from .engine.session import Session
 
 
+def _shared_sensitivity(scripts: Iterable[Script]) -> list[Script]:
+    """``scripts``, with a fact declared ``sensitive`` in any of them sensitive in all.
+
+    A value travels between scripts with the tracker: without this, a script declaring
+    the fact plainly would show in its messages, events and summaries what the script
+    that asked for it masks (an audit found an account number in clear that way). A
+    script whose declarations change is a new object; the others stay as they are.
+    """
+    listed = list(scripts)
+    sensitive = {key for script in listed for key, fact in script.facts.items()
+                 if fact.sensitive}
+    shared = []
+    for script in listed:
+        plain = [key for key in sensitive.intersection(script.facts)
+                 if not script.facts[key].sensitive]
+        if plain:
+            facts = {key: replace(fact, sensitive=True) if key in plain else fact
+                     for key, fact in script.facts.items()}
+            script = replace(script, facts=facts)
+        shared.append(script)
+    return shared
+
+
 class Library(Mapping[str, Script]):
     """Scripts by id, checked as a whole. Use :func:`load_library` to make one."""
 
     def __init__(self, scripts: Iterable[Script], problems: Iterable[Problem] = ()) -> None:
-        self.scripts: dict[str, Script] = {s.id: s for s in scripts}
+        self.scripts: dict[str, Script] = {s.id: s for s in _shared_sensitivity(scripts)}
         self.problems: list[Problem] = list(problems)  # warnings left after loading
         self._graph: nx.DiGraph | None = None
         self._facts: dict[str, Fact] | None = None

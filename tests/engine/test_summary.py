@@ -115,3 +115,27 @@ def test_questions_spared_leave_out_skips_that_back_undid(make_lib: MakeLib,
     assert [e.type for e in s.events].count("skipped") == 1  # the transcript keeps it
     assert s.summary_dict()["skipped"] == 0
     assert not any(line.startswith("Questions spared") for line in s.summary().splitlines())
+
+
+def test_a_fact_sensitive_in_one_script_is_masked_in_every_script(
+        make_lib: MakeLib, clock: ManualClock) -> None:
+    """The tracker carries a value from the script that asked for it (declared
+    sensitive) into one that declares the same fact plainly; that script's messages,
+    events and the brief must not show it in clear (found by an audit)."""
+    account = {"type": "text", "label": "Account", "pattern": "^[0-9]{8}$"}
+    lib = make_lib(
+        script("ask", facts={"acct": {**account, "sensitive": True}}, nodes={
+            "q": {"type": "question", "prompt": "Account number?", "fact": "acct",
+                  "next": "on"},
+            "on": {"type": "handoff", "script": "tell"}}),
+        script("tell", facts={"acct": account}, nodes={
+            "end": {"type": "outcome", "result": "resolved",
+                    "message": "Done for account {acct}."}}))
+    assert lib["tell"].facts["acct"].sensitive
+    s = lib.start("ask", clock=clock)
+    s.answer("12345678")
+    assert s.finished
+    assert s.outcome is not None and s.outcome.message == "Done for account ••••5678."
+    text = json.dumps([e.to_dict() for e in s.events]) + s.summary() + json.dumps(s.to_dict())
+    assert "12345678" not in text.replace('"value": "12345678"', "")  # (the tracker keeps it)
+    assert s.facts["acct"] == "12345678"
