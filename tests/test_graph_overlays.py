@@ -191,3 +191,70 @@ def test_svg_without_dot_names_the_package(tmp_path: Path) -> None:
     assert "apt-get install graphviz" in result.stderr
     assert not out.exists()
     assert "Traceback" not in result.stderr
+
+
+def _look_alike_script(script_id: str, target: str) -> str:
+    # Node ids b-c, b_c and b.c read alike once Mermaid's id characters are applied,
+    # and so do b_c_1 (a real id) and the suffix the first look-alike could get.
+    return f"""\
+        scriptflow: 1
+        id: {script_id}
+        title: Look-alikes
+        start: b-c
+        facts:
+          ok:
+            type: boolean
+        nodes:
+          b-c:
+            type: question
+            prompt: OK?
+            fact: ok
+            branches:
+              yes: b_c
+              no: b.c
+          b_c:
+            type: outcome
+            result: resolved
+          b.c:
+            type: handoff
+            script: {target}
+          b_c_1:  # scriptflow: ignore[SF301]
+            type: outcome
+            result: escalated
+    """
+
+
+def test_mermaid_ids_are_unique_when_node_and_script_ids_look_alike(
+        write_files: WriteFiles) -> None:
+    lib = write_files({"a.yaml": _look_alike_script("a-b", "a_b"),
+                       "b.yaml": _look_alike_script("a_b", "a-b")})
+    result = run_cli("graph", str(lib))
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert out == run_cli("graph", str(lib)).stdout  # the same ids every time
+    # Every node and subgraph declared once under its own id: id -> "script:node".
+    names: dict[str, str] = {}
+    script = ""
+    for line in out.splitlines():
+        if match := re.match(r'\s*subgraph (\w+)\["([^"]+)"\]', line):
+            script = match.group(2)
+            assert match.group(1) not in names, line
+            names[match.group(1)] = script
+        elif match := re.match(r'\s+(\w+)\W+"([^"<]+)<br/>', line):
+            assert match.group(1) not in names, line
+            names[match.group(1)] = f"{script}:{match.group(2)}"
+    assert len(names) == 2 + 2 * 4
+    edges = {(names[a], names[b]) for a, b in re.findall(r"^\s+(\w+) -\.?->\S* (\w+)$", out,
+                                                          re.M)}
+    # The DOT picture quotes ids, so it is the reference for which edges exist.
+    dot = run_cli("graph", str(lib), "--format", "dot").stdout
+    assert edges == set(re.findall(r'"([^"]+)" -> "([^"]+)"', dot))
+    assert ("a-b:b-c", "a-b:b.c") in edges and ("a-b:b.c", "a_b:b-c") in edges
+
+
+def test_mermaid_ids_stay_readable_without_look_alikes(write_files: WriteFiles) -> None:
+    text = _look_alike_script("a-b", "a-b").replace("b_c_1:", "e:").replace("b_c", "fine")
+    lib = write_files({"a.yaml": text.replace("b.c", "b.d")})
+    out = run_cli("graph", str(lib)).stdout
+    for readable in ("n_a_b__b_c{{", "n_a_b__fine([", "n_a_b__b_d>", "n_a_b__e(["):
+        assert readable in out

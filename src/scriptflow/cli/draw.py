@@ -29,7 +29,36 @@ _DOT_SHAPES = {
 
 
 def _mermaid_id(script: str, node: str) -> str:
+    """A readable Mermaid id; ids that differ only in ``-``, ``_`` or ``.`` share it."""
     return "n_" + "".join(c if c.isalnum() else "_" for c in f"{script}__{node}")
+
+
+def mermaid_ids(scripts: Iterable[Script]) -> dict[tuple[str, str], str]:
+    """A unique Mermaid id for every ``(script, node)`` and every script (``(script, "")``).
+
+    Mermaid ids allow only letters, digits and ``_``, so ``b-c``, ``b_c`` and ``b.c`` read
+    alike. A key keeps its readable id when no other key has it; keys that share one all
+    get ``_1``, ``_2``, … in sorted order of their exact spelling, skipping any id some
+    other key reads as, so the same library always draws with the same ids.
+    """
+    keys = sorted({(s.id, n) for s in scripts for n in ("", *s.nodes)})
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for key in keys:
+        groups.setdefault(_mermaid_id(*key), []).append(key)
+    taken = set(groups)
+    ids: dict[tuple[str, str], str] = {}
+    for readable, members in groups.items():
+        if len(members) == 1:
+            ids[members[0]] = readable
+            continue
+        number = 0
+        for key in members:
+            number += 1
+            while f"{readable}_{number}" in taken:
+                number += 1
+            ids[key] = f"{readable}_{number}"
+            taken.add(ids[key])
+    return ids
 
 
 def _mermaid_text(text: str) -> str:
@@ -69,19 +98,25 @@ def to_mermaid(scripts: Iterable[Script], overlay: Overlay | None = None) -> str
     lines = ["flowchart TD"]
     scripts = list(scripts)
     ids = {s.id for s in scripts}
+    named = mermaid_ids(scripts)
+
+    def mid(script_id: str, node_id: str) -> str:
+        # A node missing from the drawing (only in a broken library) keeps its readable id.
+        return named.get((script_id, node_id)) or _mermaid_id(script_id, node_id)
+
     styles: list[str] = []
     if overlay is not None:
         lines.append(f"  %% {overlay.title}")
     for script in scripts:
-        lines.append(f'  subgraph {_mermaid_id(script.id, "")}["{_mermaid_text(script.id)}"]')
+        lines.append(f'  subgraph {mid(script.id, "")}["{_mermaid_text(script.id)}"]')
         for node_id, node in script.nodes.items():
             left, right = _MERMAID_SHAPES[node.type]
             text = "<br/>".join(_mermaid_text(part) for part in
                                 _label(script, node_id, overlay).split("\n"))
-            lines.append(f'    {_mermaid_id(script.id, node_id)}{left}"{text}"{right}')
+            lines.append(f'    {mid(script.id, node_id)}{left}"{text}"{right}')
             style = overlay.node(script.id, node_id).mermaid if overlay else ""
             if style:
-                styles.append(f"  style {_mermaid_id(script.id, node_id)} {style}")
+                styles.append(f"  style {mid(script.id, node_id)} {style}")
         lines.append("  end")
     links = 0
     for script in scripts:
@@ -89,8 +124,8 @@ def to_mermaid(scripts: Iterable[Script], overlay: Overlay | None = None) -> str
             look = overlay.edge((script.id, source, script.id, target)) if overlay else None
             text = _noted(label, look.note) if look else label
             arrow = f'-->|"{_mermaid_text(text)}"|' if text else "-->"
-            lines.append(f"  {_mermaid_id(script.id, source)} {arrow} "
-                         f"{_mermaid_id(script.id, target)}")
+            lines.append(f"  {mid(script.id, source)} {arrow} "
+                         f"{mid(script.id, target)}")
             if look is not None and look.mermaid:
                 styles.append(f"  linkStyle {links} {look.mermaid}")
             links += 1
@@ -101,8 +136,8 @@ def to_mermaid(scripts: Iterable[Script], overlay: Overlay | None = None) -> str
                 look = overlay.edge((script.id, node.id, entered.id, entry)) if overlay \
                     else None
                 text = _noted(node.type, look.note) if look else node.type
-                lines.append(f'  {_mermaid_id(script.id, node.id)} -.->|"{text}"| '
-                             f"{_mermaid_id(entered.id, entry)}")
+                lines.append(f'  {mid(script.id, node.id)} -.->|"{text}"| '
+                             f"{mid(entered.id, entry)}")
                 if look is not None and look.mermaid:
                     styles.append(f"  linkStyle {links} {look.mermaid}")
                 links += 1
