@@ -21,26 +21,36 @@ if TYPE_CHECKING:
     from .engine.session import Session
 
 
-def _shared_sensitivity(scripts: Iterable[Script]) -> list[Script]:
-    """``scripts``, with a fact declared ``sensitive`` in any of them sensitive in all.
+def _shared_declarations(scripts: Iterable[Script]) -> list[Script]:
+    """``scripts``, with what makes a fact's value private or short-lived shared by every
+    declaration of it: ``sensitive`` in any script is sensitive in all, and its ``ttl``
+    is the shortest any script gives it.
 
-    A value travels between scripts with the tracker: without this, a script declaring
+    A value travels between scripts with the tracker. Without this, a script declaring
     the fact plainly would show in its messages, events and summaries what the script
-    that asked for it masks (an audit found an account number in clear that way). A
-    script whose declarations change is a new object; the others stay as they are.
+    that asked for it masks (an audit found an account number in clear that way), and a
+    script whose author said the value goes stale after 30 minutes would skip its
+    question on a value learned hours before in a script without a ttl. A script whose
+    declarations change is a new object; the others stay as they are.
     """
     listed = list(scripts)
-    sensitive = {key for script in listed for key, fact in script.facts.items()
-                 if fact.sensitive}
+    sensitive: set[str] = set()
+    shortest: dict[str, float] = {}
+    for script in listed:
+        for key, fact in script.facts.items():
+            if fact.sensitive:
+                sensitive.add(key)
+            if fact.ttl is not None and fact.ttl < shortest.get(key, float("inf")):
+                shortest[key] = fact.ttl
     shared = []
     for script in listed:
-        plain = [key for key in sensitive.intersection(script.facts)
-                 if not script.facts[key].sensitive]
-        if plain:
-            facts = {key: replace(fact, sensitive=True) if key in plain else fact
-                     for key, fact in script.facts.items()}
-            script = replace(script, facts=facts)
-        shared.append(script)
+        facts = dict(script.facts)
+        for key, fact in script.facts.items():
+            ttl = shortest.get(key)
+            if (key in sensitive and not fact.sensitive) or ttl != fact.ttl:
+                facts[key] = replace(fact, sensitive=fact.sensitive or key in sensitive,
+                                     ttl=ttl)
+        shared.append(script if facts == script.facts else replace(script, facts=facts))
     return shared
 
 
@@ -48,7 +58,7 @@ class Library(Mapping[str, Script]):
     """Scripts by id, checked as a whole. Use :func:`load_library` to make one."""
 
     def __init__(self, scripts: Iterable[Script], problems: Iterable[Problem] = ()) -> None:
-        self.scripts: dict[str, Script] = {s.id: s for s in _shared_sensitivity(scripts)}
+        self.scripts: dict[str, Script] = {s.id: s for s in _shared_declarations(scripts)}
         self.problems: list[Problem] = list(problems)  # warnings left after loading
         self._graph: nx.DiGraph | None = None
         self._facts: dict[str, Fact] | None = None

@@ -328,3 +328,34 @@ def test_question_routes_see_the_new_answer(desk: Library, clock: ManualClock) -
     s.answer("12")
     assert s.outcome is not None and s.outcome.code == "old-router"
     assert s.facts["age"] == 12 and isinstance(s.facts["age"], int)
+
+
+def test_a_facts_ttl_is_the_shortest_any_script_gives_it(make_lib: MakeLib,
+                                                          clock: ManualClock) -> None:
+    """A value learned in a script without a ttl reaches, by a handoff, a script that
+    says it goes stale after 30 minutes: two hours later that script asks again rather
+    than skipping on it (found by an audit). The ttl is the library's, not the learning
+    script's."""
+    lights = {"type": "choice", "label": "Lights", "options": ["on", "off"]}
+    lib = make_lib(
+        script("a", facts={"lights": lights}, nodes={
+            "qa": {"type": "question", "prompt": "Lights?", "fact": "lights", "next": "h"},
+            "h": {"type": "handoff", "script": "b"}}),
+        script("b", facts={"lights": {**lights, "ttl": "30m"},
+                           "x": {"type": "boolean", "label": "X"}}, nodes={
+            "qb0": {"type": "question", "prompt": "X?", "fact": "x", "next": "qb"},
+            "qb": {"type": "question", "prompt": "Lights now?", "fact": "lights",
+                   "next": "end"},
+            "end": {"type": "outcome", "result": "resolved"}}))
+    assert lib["a"].facts["lights"].ttl == 1800
+    s = lib.start("a", clock=clock)
+    s.answer("on")
+    entry = s.tracker.get("lights")
+    assert entry is not None and entry.stale_at == T0 + 1800
+    clock.advance(2 * 3600)
+    prompt = s.answer(True)
+    assert prompt is not None and (prompt.script, prompt.node) == ("b", "qb")
+    fresh = lib.start("a", clock=clock)
+    fresh.answer("on")
+    clock.advance(600)  # within the ttl: skipped, as before
+    assert fresh.answer(True) is None and fresh.finished
