@@ -44,13 +44,13 @@ def _shared_declarations(scripts: Iterable[Script]) -> list[Script]:
                 shortest[key] = fact.ttl
     shared = []
     for script in listed:
-        facts = dict(script.facts)
-        for key, fact in script.facts.items():
-            ttl = shortest.get(key)
-            if (key in sensitive and not fact.sensitive) or ttl != fact.ttl:
-                facts[key] = replace(fact, sensitive=fact.sensitive or key in sensitive,
-                                     ttl=ttl)
-        shared.append(script if facts == script.facts else replace(script, facts=facts))
+        changed = {key: replace(fact, sensitive=fact.sensitive or key in sensitive,
+                                ttl=shortest.get(key))
+                   for key, fact in script.facts.items()
+                   if (key in sensitive and not fact.sensitive)
+                   or shortest.get(key) != fact.ttl}
+        shared.append(replace(script, facts={**script.facts, **changed}) if changed
+                      else script)
     return shared
 
 
