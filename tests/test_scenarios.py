@@ -189,8 +189,8 @@ def test_coverage_counts_calls_and_handoffs(write_files: WriteFiles) -> None:
     lib = write_files({**LIBRARY, "retry.yaml": RETRY, "main.scenarios.yaml": THROUGH})
     data = json.loads(run_cli("test", str(lib), "--format", "json").stdout)
     cover = data["coverage"]["scripts"]
-    # measured over the scripts under test: main and what it calls or hands off to
-    assert sorted(cover) == ["helper", "main", "other"]
+    # measured over every script of the library, retry (which nothing reaches) too
+    assert sorted(cover) == ["helper", "main", "other", "retry"]
     # main: ask, check, done reached of 5 nodes; ask:help and check:resolved of 6 ways out
     # (3 branches, 2 call results, 1 handoff).
     assert (cover["main"]["nodes"]["covered"], cover["main"]["nodes"]["total"]) == (3, 5)
@@ -200,9 +200,10 @@ def test_coverage_counts_calls_and_handoffs(write_files: WriteFiles) -> None:
     assert cover["helper"]["branches"]["missed"] == [
         {"node": "h", "edge": "branch 'no'", "label": "branch:no"}]
     assert cover["other"]["nodes"]["covered"] == 0
-    # 5 of 13 nodes, 3 of 12 ways out (other has 2 branches and 2 routes)
-    assert data["coverage"]["total"] == {"nodes": round(100 * 5 / 13, 1),
-                                         "branches": round(100 * 3 / 12, 1)}
+    assert (cover["retry"]["nodes"]["covered"], cover["retry"]["nodes"]["total"]) == (0, 4)
+    # 5 of 17 nodes, 3 of 17 ways out (other has 2 branches and 2 routes, retry 5 branches)
+    assert data["coverage"]["total"] == {"nodes": round(100 * 5 / 17, 1),
+                                         "branches": round(100 * 3 / 17, 1)}
 
     handoff = THROUGH + """\
       - name: handed to other, a big one

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from typing import Any
 
@@ -13,7 +14,8 @@ def register(sub: Any) -> None:
     parser.add_argument("paths", nargs="+", metavar="PATH",
                         help="scenario files, or folders searched for *.scenarios.yaml")
     parser.add_argument("--library", metavar="DIR", action="append",
-                        help="where the scripts are (default: the PATHs themselves)")
+                        help="where the scripts are (default: each folder PATH, and the "
+                        "folder of each file PATH)")
     parser.add_argument("--min-coverage", type=float, metavar="N", default=None,
                         help="fail when node or branch coverage is below N percent")
     parser.add_argument("--format", choices=("text", "json"), default="text")
@@ -29,7 +31,7 @@ def cmd_test(args: argparse.Namespace) -> int:
 
     try:
         scenario_files = find_scenario_files(args.paths)
-        library = load_library(*(args.library or args.paths))
+        library = load_library(*(args.library or _library_folders(args.paths)))
     except (MissingPathError, FileNotFoundError) as exc:
         sys.stderr.write(f"scriptflow: {exc}\n")
         return 2
@@ -41,8 +43,8 @@ def cmd_test(args: argparse.Namespace) -> int:
                          f"{', '.join(args.paths)}\n")
         return 2
     run = run_files(library, scenario_files)
-    node_cover, branch_cover = run.coverage.total()
-    below = args.min_coverage is not None and min(node_cover, branch_cover) < args.min_coverage
+    lowest = _lowest(run.coverage.total())
+    below = args.min_coverage is not None and (lowest is None or lowest < args.min_coverage)
     if args.format == "json":
         data = _as_json(run)
         data["summary"]["min_coverage"] = args.min_coverage
@@ -51,10 +53,27 @@ def cmd_test(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
     else:
         _write_text(run, args.quiet)
-        if below:
-            sys.stdout.write(f"coverage {min(node_cover, branch_cover):.1f}% is below "
+        if below and lowest is None:
+            sys.stdout.write(f"coverage n/a (the library has no nodes to cover) does not "
+                             f"reach --min-coverage {args.min_coverage:g}%\n")
+        elif below:
+            sys.stdout.write(f"coverage {lowest:.1f}% is below "
                              f"--min-coverage {args.min_coverage:g}%\n")
     return 0 if run.passed and not below else 1
+
+
+def _library_folders(paths: list[str]) -> list[str]:
+    """The default library: a folder PATH itself, and the folder a scenario file PATH
+    sits in (the file is not a script, and its script lives beside it)."""
+    folders = [p if os.path.isdir(p) else os.path.dirname(p) or "." for p in paths]
+    return list(dict.fromkeys(folders))
+
+
+def _lowest(totals: tuple[float | None, float | None]) -> float | None:
+    """The lower of node and branch coverage, leaving out a measure with nothing to
+    cover (a library without branches); None when neither has anything."""
+    measured = [t for t in totals if t is not None]
+    return min(measured) if measured else None
 
 
 def _write_text(run: Any, quiet: bool) -> None:
@@ -73,14 +92,18 @@ def _write_text(run: Any, quiet: bool) -> None:
             out.write(f"      error: {error.format()}\n")
         for failure in result.failures:
             out.write(f"      {failure}\n")
-        out.write("      path taken:\n" if result.steps else
-                  "      path taken: none (the session did not start)\n")
+        if not result.played:
+            out.write("      not run: fix the errors above first\n")
+        else:
+            out.write("      path taken:\n" if result.steps else
+                      "      path taken: none (the session did not start)\n")
         for number, step in enumerate(result.steps, start=1):
             out.write(f"        {number:>2}. {step}\n")
     out.write("\n" + run.coverage.table() + "\n\n")
     passed = sum(1 for r in run.results if r.passed)
     failed = len(run.results) - passed
-    out.write(f"{passed} passed, {failed} failed\n")
+    errors = f", {len(run.file_errors)} file error(s)" if run.file_errors else ""
+    out.write(f"{passed} passed, {failed} failed{errors}\n")
 
 
 def _as_json(run: Any) -> dict[str, Any]:
@@ -88,11 +111,13 @@ def _as_json(run: Any) -> dict[str, Any]:
         "scenarios": [
             {"file": r.scenario.path, "line": r.scenario.mark[0], "script": r.scenario.script,
              "name": r.scenario.name, "passed": r.passed, "failures": r.failures,
-             "errors": [e.format() for e in r.errors], "steps": r.steps, "actual": r.actual}
+             "errors": [e.format() for e in r.errors], "played": r.played, "steps": r.steps,
+             "actual": r.actual}
             for r in run.results
         ],
         "file_errors": [e.format() for e in run.file_errors],
         "coverage": run.coverage.to_dict(),
         "summary": {"passed": sum(1 for r in run.results if r.passed),
-                    "failed": sum(1 for r in run.results if not r.passed)},
+                    "failed": sum(1 for r in run.results if not r.passed),
+                    "file_errors": len(run.file_errors)},
     }

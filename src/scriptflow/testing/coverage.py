@@ -46,6 +46,19 @@ def edge_text(node: Node, label: str) -> str:
     return label
 
 
+def _percent(part: int, whole: int) -> float | None:
+    return 100.0 * part / whole if whole else None
+
+
+def _shown(percent: float | None, width: int, decimals: int) -> str:
+    """A percentage for the table, ``n/a`` when there was nothing to measure."""
+    return f"{percent:{width}.{decimals}f}%" if percent is not None else f"{'n/a':>{width + 1}}"
+
+
+def _rounded(percent: float | None) -> float | None:
+    return round(percent, 1) if percent is not None else None
+
+
 @dataclass
 class ScriptCoverage:
     script: str
@@ -55,14 +68,13 @@ class ScriptCoverage:
     taken: set[tuple[str, str]] = field(default_factory=set)
 
     @property
-    def node_percent(self) -> float:
-        return 100.0 * len(self.reached & set(self.nodes)) / len(self.nodes) if self.nodes \
-            else 100.0
+    def node_percent(self) -> float | None:
+        """None when there is nothing to cover: "100 %" of nothing would look tested."""
+        return _percent(len(self.reached & set(self.nodes)), len(self.nodes))
 
     @property
-    def branch_percent(self) -> float:
-        return 100.0 * len(self.taken & set(self.edges)) / len(self.edges) if self.edges \
-            else 100.0
+    def branch_percent(self) -> float | None:
+        return _percent(len(self.taken & set(self.edges)), len(self.edges))
 
     def missed_nodes(self) -> list[str]:
         return [n for n in self.nodes if n not in self.reached]
@@ -94,13 +106,14 @@ class Coverage:
             if cover is not None:
                 cover.reached.add(nid)
 
-    def total(self) -> tuple[float, float]:
+    def total(self) -> tuple[float | None, float | None]:
+        """Node and branch coverage over every script; None for a measure with nothing
+        to cover (an empty library, or scripts without branches)."""
         nodes = sum(len(c.nodes) for c in self.by_script.values())
         edges = sum(len(c.edges) for c in self.by_script.values())
         reached = sum(len(c.reached & set(c.nodes)) for c in self.by_script.values())
         taken = sum(len(c.taken & set(c.edges)) for c in self.by_script.values())
-        return (100.0 * reached / nodes if nodes else 100.0,
-                100.0 * taken / edges if edges else 100.0)
+        return _percent(reached, nodes), _percent(taken, edges)
 
     def to_dict(self) -> dict[str, Any]:
         node_total, branch_total = self.total()
@@ -108,11 +121,11 @@ class Coverage:
             "scripts": {
                 sid: {
                     "nodes": {"total": len(c.nodes), "covered": len(c.reached & set(c.nodes)),
-                              "percent": round(c.node_percent, 1),
+                              "percent": _rounded(c.node_percent),
                               "missed": c.missed_nodes()},
                     "branches": {"total": len(c.edges),
                                  "covered": len(c.taken & set(c.edges)),
-                                 "percent": round(c.branch_percent, 1),
+                                 "percent": _rounded(c.branch_percent),
                                  "missed": [
                                      {"node": n, "edge": edge_text(
                                          self.scripts[sid].nodes[n], label),
@@ -121,21 +134,26 @@ class Coverage:
                 }
                 for sid, c in sorted(self.by_script.items())
             },
-            "total": {"nodes": round(node_total, 1), "branches": round(branch_total, 1)},
+            "total": {"nodes": _rounded(node_total), "branches": _rounded(branch_total)},
         }
 
     def table(self) -> str:
         rows = [f"{'script':<24} {'nodes':>12} {'branches':>12}  not covered"]
         for sid, c in sorted(self.by_script.items()):
-            missed = [f"node {n}" for n in c.missed_nodes()]
             script = self.scripts[sid]
-            missed += [f"{n}: {edge_text(script.nodes[n], label)}"
-                       for n, label in c.missed_edges() if n in c.reached]
-            nodes = f"{len(c.reached & set(c.nodes))}/{len(c.nodes)} {c.node_percent:3.0f}%"
-            edges = f"{len(c.taken & set(c.edges))}/{len(c.edges)} {c.branch_percent:3.0f}%"
-            shown = ", ".join(missed[:6]) + (f", … {len(missed) - 6} more" if len(missed) > 6
-                                             else "")
-            rows.append(f"{sid:<24} {nodes:>12} {edges:>12}  {shown}")
+            reached = len(c.reached & set(c.nodes))
+            taken = len(c.taken & set(c.edges))
+            if not reached:  # listing every node of an untested script says less than this
+                shown = "no scenario reaches this script"
+            else:
+                missed = [f"node {n}" for n in c.missed_nodes()]
+                missed += [f"{n}: {edge_text(script.nodes[n], label)}"
+                           for n, label in c.missed_edges() if n in c.reached]
+                shown = ", ".join(missed[:6]) + (f", … {len(missed) - 6} more"
+                                                 if len(missed) > 6 else "")
+            nodes = f"{reached}/{len(c.nodes)} {_shown(c.node_percent, 3, 0)}"
+            edges = f"{taken}/{len(c.edges)} {_shown(c.branch_percent, 3, 0)}"
+            rows.append(f"{sid:<24} {nodes:>12} {edges:>12}  {shown}".rstrip())
         node_total, branch_total = self.total()
-        rows.append(f"{'total':<24} {node_total:>11.1f}% {branch_total:>11.1f}%")
+        rows.append(f"{'total':<24} {_shown(node_total, 11, 1)} {_shown(branch_total, 11, 1)}")
         return "\n".join(rows)

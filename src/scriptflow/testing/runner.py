@@ -25,6 +25,7 @@ class ScenarioResult:
     trail: list[Step] = field(default_factory=list)
     reached: list[tuple[str, str]] = field(default_factory=list)  # nodes not in the trail
     actual: dict[str, Any] = field(default_factory=dict)
+    played: bool = True  # False when the scenario's own mistakes kept it from being run
 
     @property
     def passed(self) -> bool:
@@ -99,6 +100,11 @@ def run_scenario(library: Any, scenario: Scenario) -> ScenarioResult:
         return result
     except ScriptflowError as exc:
         result.failures.append(f"the session could not start: {exc}")
+        return result
+    except ValueError as exc:  # a start option the engine refuses, e.g. an unknown actor
+        line, column = scenario.mark
+        result.errors.append(ScenarioFileError(scenario.path, line, column,
+                                               f"scenario {scenario.name!r}: {exc}"))
         return result
     for note in scenario.notes:
         session.note(note)
@@ -248,36 +254,30 @@ class TestRun:
         return not self.file_errors and all(r.passed for r in self.results)
 
 
-def scripts_under_test(library: Any, tested: Iterable[str]) -> list[str]:
-    """The scripts scenarios test: those they start in and every script those can hand
-    off to or call, directly or not (coverage is measured over these)."""
-    found: list[str] = []
-    todo = [sid for sid in tested if sid in library.scripts]
-    while todo:
-        sid = todo.pop()
-        if sid in found:
-            continue
-        found.append(sid)
-        todo += [n.target_script for n in library.scripts[sid].nodes.values()
-                 if n.target_script in library.scripts]
-    return sorted(found)
-
-
 def run_files(library: Any, files: list[str]) -> TestRun:
-    """Run every scenario of ``files``; coverage is over the scripts they test."""
+    """Run every scenario of ``files``. Coverage is over every script of the library, so
+    a script no scenario reaches shows as 0 % rather than not at all."""
+    from ..format.schema import did_you_mean
+
     parsed = [read_scenario_file(path) for path in files]
-    tested = scripts_under_test(library, (f.script for f in parsed))
-    coverage = Coverage(library.scripts[sid] for sid in tested)
+    coverage = Coverage(library.scripts.values())
     results: list[ScenarioResult] = []
     file_errors: list[ScenarioFileError] = []
     for scenario_file in parsed:
         file_errors += scenario_file.errors
         if scenario_file.script and scenario_file.script not in library.scripts:
-            file_errors.append(ScenarioFileError(scenario_file.path, 1, 1,
-                                                 f"script {scenario_file.script!r} is not "
-                                                 "in the library"))
+            line, column = scenario_file.script_mark
+            hint = did_you_mean(scenario_file.script, library.scripts) or \
+                "name one of the library's script ids, or point --library at its folder"
+            file_errors.append(ScenarioFileError(
+                scenario_file.path, line, column,
+                f"script {scenario_file.script!r} is not in the library; {hint}"))
             continue
         for scenario in scenario_file.scenarios:
+            if scenario.errors:  # playing a misread scenario could only pass by accident
+                results.append(ScenarioResult(scenario, errors=list(scenario.errors),
+                                              played=False))
+                continue
             result = run_scenario(library, scenario)
             coverage.add(result.trail, result.reached)
             results.append(result)
