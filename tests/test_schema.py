@@ -119,3 +119,20 @@ def test_an_id_ending_in_a_line_break_is_refused_by_both_validators(tmp_path: An
     assert "s.yaml:2:5: error SF101 the text 'my-script\\n' is not a valid value for `id` " \
         "(must match ^[a-z0-9][a-z0-9_-]*$)" in result.stdout
     assert "hint: the value ends with a line break: write it on one line" in result.stdout
+
+
+def test_hints_for_a_value_yaml_did_not_read_as_text(tmp_path: Any) -> None:
+    """The hint quotes the value as written (1.10, not 1.1), a ttl without a unit is told
+    to add one (quoting it would fail the ttl pattern next), and null gets a hint too."""
+    path = tmp_path / "v.yaml"
+    path.write_text("scriptflow: 1\nid: v\nversion: 1.10\ntitle: T\nstart: q\nfacts:\n"
+                    "  f: {type: choice, options: [on, off, null], ttl: 30}\n"
+                    "nodes:\n  q: {type: question, prompt: P, fact: f, next: e}\n"
+                    "  e: {type: outcome, result: resolved}\n", encoding="utf-8")
+    out = run_cli("lint", "--no-cache", str(path)).stdout
+    assert "v.yaml:3:10: error SF101 `version` must be a whole number or text, not the " \
+        "number 1.1\n    version: 1.10\n             ^\n    hint: put it in quotes to make " \
+        "it text: '1.10'" in out
+    assert "hint: put it in quotes to make it text: 'null'" in out
+    assert "at ttl must be text, not the number 30" in out
+    assert "hint: add a unit: 30m, 30h … (s, m, h or d)" in out

@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import json
 import os
+import re
 from collections.abc import Iterator
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -102,6 +103,29 @@ def _describe(value: Any) -> str:
     return f"the text {value!r}"
 
 
+def _source_token(doc: Document, path: Path) -> str:
+    """The value at ``path`` as the author wrote it (``1.10``, not the number 1.1), when
+    it is a plain scalar on one line; else ``""``."""
+    if path not in doc.value_marks:
+        return ""
+    line, column = doc.value_marks[path]
+    rest = doc.line_text(line)[column - 1:]
+    token = re.split(r",|\]|\}| #", rest, maxsplit=1)[0].strip()
+    return "" if token[:1] in ("'", '"', "|", ">", "&", "*", "!") else token
+
+
+def _as_text_hint(path: Path, value: Any, written: str) -> str:
+    """How to turn a number, yes/no or nothing that YAML read into the text expected."""
+    if path and path[-1] == "ttl" and isinstance(value, (int, float)) \
+            and not isinstance(value, bool):
+        return f"add a unit: {written or value}m, {written or value}h … (s, m, h or d)"
+    if written:
+        return f"put it in quotes to make it text: '{written}'"
+    if value is None:
+        return "give it a value, or leave the key out"
+    return "put it in quotes to make it text"
+
+
 def _explain(error: ValidationError, doc: Document) -> tuple[Path, bool, str, str]:
     """(path to point at, point at key?, message, hint) for one schema error."""
     path: Path = tuple(error.absolute_path)
@@ -139,9 +163,8 @@ def _explain(error: ValidationError, doc: Document) -> tuple[Path, bool, str, st
                             (expected if isinstance(expected, list) else [expected]))
         hint = ""
         if "string" in (expected if isinstance(expected, list) else [expected]) and \
-                isinstance(inst, (int, float, bool)):
-            hint = f"put it in quotes to make it text: '{inst}'" if not isinstance(
-                inst, bool) else "put it in quotes to make it text"
+                (inst is None or isinstance(inst, (int, float, bool))):
+            hint = _as_text_hint(path, inst, _source_token(doc, path))
         return path, False, f"{where} must be {words}, not {_describe(inst)}", hint
     if kind == "oneOf" and isinstance(inst, dict):
         routing = [k for k in ("next", "branches", "routes") if k in inst]
