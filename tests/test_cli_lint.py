@@ -284,3 +284,33 @@ def test_max_questions_below_1_is_a_usage_error(write_files: WriteFiles, value: 
     assert result.returncode == 2
     assert "--max-questions" in result.stderr
     assert "at least 1" in result.stderr
+
+
+@pytest.mark.parametrize(("code", "old", "new", "at"), [
+    ("SF101", "prompt: Is", "promt: Is", (12, 5)),                  # unknown key
+    ("SF102", "fact: printer_on\n", "fact: printer_on\n        fact: printer_on\n", (14, 5)),
+    ("SF104", "prompt: Is", "prompt: !Shout Is", (12, 13)),         # a constructing tag
+])
+def test_file_level_problems_name_their_node_and_obey_its_ignore(
+        write_files: WriteFiles, code: str, old: str, new: str, at: tuple[int, int]) -> None:
+    # The loader and schema only know positions; the node around them is filled in, so
+    # JSON says where the problem is and the node-line comment silences it.
+    broken = GOOD.replace(old, new, 1)
+    lib = write_files({"printer.yaml": broken})
+    data = json.loads(run_cli("lint", "--format", "json", str(lib)).stdout)
+    [problem] = [p for p in data["problems"] if p["code"] == code]
+    assert (problem["line"], problem["column"]) == at
+    assert (problem["script"], problem["node"]) == ("printer", "power")
+    ignored = broken.replace("      power:\n", f"      power:  # scriptflow: ignore[{code}]\n")
+    lib = write_files({"printer.yaml": ignored}, folder="ignored")
+    result = run_cli("lint", "--format", "json", str(lib))
+    assert [p["code"] for p in json.loads(result.stdout)["problems"]] == []
+    assert result.returncode == 0
+
+
+def test_file_level_problems_outside_nodes_name_only_the_script(
+        write_files: WriteFiles) -> None:
+    lib = write_files({"printer.yaml": GOOD.replace("title: Printer", "titel: Printer")})
+    data = json.loads(run_cli("lint", "--format", "json", str(lib)).stdout)
+    assert [(p["code"], p["script"], p["node"]) for p in data["problems"]] == [
+        ("SF101", "printer", None)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence, Set
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -45,8 +46,60 @@ def _format_version(doc: Document) -> list[Problem]:
     return []
 
 
+def _attribute(doc: Document, problems: list[Problem]) -> list[Problem]:
+    """Problems of one file, each with the script and node it lies in filled in.
+
+    The loader and the schema check (SF101, SF102, SF104) only know positions. Without
+    ``node`` the JSON and SARIF output cannot say where a problem is, and an inline
+    ignore on the node's line (see :func:`configure`) would not reach it.
+    """
+    if not any(p.node is None or p.script is None for p in problems):
+        return problems
+    data = doc.data
+    script_id = data.get("id") if isinstance(data, dict) else None
+    if not isinstance(script_id, str):
+        script_id = None
+    # Where each node starts, and where the top-level keys after them end the last one.
+    starts = sorted(((mark, path[1] if len(path) == 2 else None)
+                     for path, mark in doc.key_marks.items()
+                     if len(path) == 1 or (len(path) == 2 and path[0] == "nodes")),
+                    key=lambda start: start[0])
+    marks = [mark for mark, _node in starts]
+    attributed = []
+    for problem in problems:
+        node = problem.node
+        if node is None:
+            node = _enclosing_node(marks, starts, (problem.line, problem.column))
+        if node != problem.node or (problem.script is None and script_id is not None):
+            problem = replace(problem, script=problem.script or script_id, node=node)
+        attributed.append(problem)
+    return attributed
+
+
+def _enclosing_node(marks: list[tuple[int, int]],
+                    starts: list[tuple[tuple[int, int], str | int | None]],
+                    at: tuple[int, int]) -> str | None:
+    """The node whose mapping holds position ``at``, given the sorted key starts."""
+    index = bisect_right(marks, at) - 1
+    if index < 0:
+        return None
+    (line, column), node = starts[index]
+    if not isinstance(node, str):
+        return None  # a top-level key, not inside `nodes`
+    # Inside the node: its key itself, or deeper than it. A problem at the node keys'
+    # own column on a later line (a repeated node id) belongs to no single node.
+    if at == (line, column) or at[1] > column:
+        return node
+    return None
+
+
 def check_document(doc: Document) -> tuple[Script | None, list[Problem]]:
     """Everything that can be said about one file on its own, and its model."""
+    script, problems = _check_document(doc)
+    return script, _attribute(doc, problems)
+
+
+def _check_document(doc: Document) -> tuple[Script | None, list[Problem]]:
     problems = list(doc.problems)
     if doc.data is None:
         if not problems:
