@@ -49,7 +49,8 @@ def test_json_shape(desk_store: StoreFile) -> None:
             assert set(row) == {"node", "fact", "reached", "asked", "answered", "skipped",
                                 "abandoned", "time_median", "time_p90", "timed"}
         for question in entry["answers"]:
-            assert set(question) == {"node", "fact", "total", "values", "weekly"}
+            assert set(question) == {"node", "fact", "total", "confirmed", "values",
+                                     "weekly"}
             assert sum(v["count"] for v in question["values"]) == question["total"]
             assert sum(w["total"] for w in question["weekly"]) == question["total"]
     for rows in data["paths"].values():

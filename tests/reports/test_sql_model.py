@@ -53,7 +53,7 @@ def events_of_a_session(draw: st.DrawFn, start: float) -> list[Event]:
                         "detail": None, "data": None}
         if kind in ("asked", "answered", "skipped", "confirmed", "invalidated"):
             event["fact"] = draw(st.sampled_from(FACTS))
-        if kind == "answered":
+        if kind in ("answered", "confirmed"):  # a confirmation holds the value confirmed
             event["value"] = draw(st.sampled_from(VALUES))
         if kind == "asked" and draw(st.booleans()):
             event["data"] = {"kind": draw(st.sampled_from(("question", "confirm")))}
@@ -174,13 +174,17 @@ def model_funnel(scope: list[dict[str, Any]], cutoff: float) -> dict[tuple[str, 
 
 def model_answers(scope: list[dict[str, Any]], top: int) -> dict[tuple[str, str], Any]:
     counts: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+    confirmed: Counter[tuple[str, str]] = Counter()
     weekly: dict[tuple[str, str], dict[str, Counter[str]]] = defaultdict(
         lambda: defaultdict(Counter))
     for s in scope:
         for e, keep in zip(s["events"], kept(s["events"]), strict=True):
-            if e["type"] == "answered" and keep:
+            # A kept "still true?" confirmation counts as an answer of the value it
+            # confirmed, as the funnel's "answered" counts it.
+            if e["type"] in ("answered", "confirmed") and keep:
                 where = (e["script"], e["node"])
                 counts[where][e["value"]] += 1
+                confirmed[where] += e["type"] == "confirmed"
                 day = datetime.fromtimestamp(e["at"], UTC).date()
                 monday = (day - timedelta(days=day.weekday())).isoformat()
                 weekly[where][monday][e["value"]] += 1
@@ -198,7 +202,8 @@ def model_answers(scope: list[dict[str, Any]], top: int) -> dict[tuple[str, str]
             for v, n in weekly[where][week].items():
                 labelled[str(_decode(v)) if v in named else OTHER] += n
             weeks.append((week, dict(labelled)))
-        out[where] = {"total": total, "values": values, "weekly": weeks}
+        out[where] = {"total": total, "confirmed": confirmed[where], "values": values,
+                      "weekly": weeks}
     return out
 
 
@@ -303,6 +308,7 @@ def test_sql_figures_match_a_python_reading(sessions: list[dict[str, Any]],
         for question in data["answers"]:
             want = answers.pop((sid, question["node"]))
             assert question["total"] == want["total"]
+            assert question["confirmed"] == want["confirmed"]
             assert [(v["value"], v["count"]) for v in question["values"]] == want["values"]
             assert [(w["week"], w["counts"]) for w in question["weekly"]] == want["weekly"]
         for move in data["traffic"]:

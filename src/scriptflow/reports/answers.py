@@ -1,7 +1,11 @@
 """The share of each answer per question (the "23 % of callers" figure), week by week.
 
-Only answers that stood count: an answer undone with ``back()`` is left out. The most
-frequent ``top`` values of each question are named; the rest are summed as ``other``.
+Only answers that stood count: an answer undone with ``back()`` is left out. A "still
+true?" confirmation counts as an answer with the value it confirmed, as in the funnel's
+``answered``: a caller who confirms "still wired" is a wired caller, and leaving them out
+would show the split of a minority. ``confirmed`` says how many of ``total`` were
+confirmations. The most frequent ``top`` values of each question are named; the rest are
+summed as ``other``.
 """
 
 from __future__ import annotations
@@ -23,29 +27,34 @@ _WEEK = "CAST((e.at - 345600) / 604800 + 3600 AS INTEGER)"
 
 
 def answer_shares(conn: sqlite3.Connection, top: int) -> dict[str, dict[str, dict[str, Any]]]:
-    """``{script: {node: {fact, total, values: [{value, count, share}], weekly: [...]}}}``;
-    weeks start on Monday (UTC) and are named by that date: ``{week, total, counts}``."""
+    """``{script: {node: {fact, total, confirmed, values: [{value, count, share}],
+    weekly: [...]}}}``: ``total`` answers and confirmations kept, ``confirmed`` of them
+    confirmations; weeks start on Monday (UTC) and are named by that date:
+    ``{week, total, counts}``."""
     names = node_names(conn)
     conn.execute("DROP TABLE IF EXISTS temp.kept_answers")
     # One pass over the answers; every figure below reads this small table.
     conn.execute(
         f"""CREATE TEMP TABLE kept_answers AS
-            SELECT e.k, {_WEEK} AS week, e.value, max(e.fact) AS fact, count(*) AS n
+            SELECT e.k, {_WEEK} AS week, e.value, max(e.fact) AS fact, count(*) AS n,
+                   sum(e.type = 'confirmed') AS confirmed
             FROM ev e
-            WHERE e.type = 'answered' AND e.kept AND e.k IS NOT NULL
+            WHERE e.type IN ('answered', 'confirmed') AND e.kept AND e.k IS NOT NULL
             GROUP BY 1, 2, 3""")
     ranked = conn.execute(
-        """SELECT k, fact, value, n, total, rank FROM (
+        """SELECT k, fact, value, n, total, confirmed, rank FROM (
              SELECT k, max(fact) AS fact, value, sum(n) AS n,
                     sum(sum(n)) OVER (PARTITION BY k) AS total,
+                    sum(sum(confirmed)) OVER (PARTITION BY k) AS confirmed,
                     row_number() OVER (PARTITION BY k ORDER BY sum(n) DESC, value) AS rank
              FROM kept_answers GROUP BY k, value)
            WHERE rank <= ? + 1 ORDER BY k, rank""", (top,)).fetchall()
     table: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
     named: set[tuple[int, str]] = set()
-    for k, fact, value, n, total, rank in ranked:
+    for k, fact, value, n, total, confirmed, rank in ranked:
         script, node = names[k]
-        entry = table[script].setdefault(node, {"fact": fact, "total": total, "values": [],
+        entry = table[script].setdefault(node, {"fact": fact, "total": total,
+                                                "confirmed": confirmed, "values": [],
                                                 "weekly": []})
         values: list[dict[str, Any]] = entry["values"]
         if rank <= top:

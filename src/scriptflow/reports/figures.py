@@ -13,7 +13,7 @@ Shape (``format`` 1)::
                           "funnel": [{"node", "fact", "reached", "asked", "answered",
                                       "skipped", "abandoned", "time_median", "time_p90",
                                       "timed"}],
-                          "answers": [{"node", "fact", "total",
+                          "answers": [{"node", "fact", "total", "confirmed",
                                        "values": [{"value", "count", "share"}],
                                        "weekly": [{"week", "total", "counts"}]}],
                           "traffic": [{"from", "to", "count"}],

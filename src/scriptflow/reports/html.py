@@ -13,7 +13,7 @@ from typing import Any
 from .outcomes import OUTCOMES
 from .svg import funnel_chart, graph_chart, outcome_bar, share_bars
 from .weekly import weekly_chart
-from .words import OUTCOME_LABELS, duration, headlines, percent
+from .words import OUTCOME_LABELS, answer_count, duration, headlines, percent
 
 STYLE = """
 body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #212121;
@@ -141,7 +141,8 @@ def _script(sid: str, data: dict[str, Any], report: dict[str, Any]) -> str:
     if chart:
         out.append("<h3>Where customers go and where they drop out</h3>"
                    '<p class="muted">Light bar: sessions that reached the question; dark: '
-                   "answered it; hatched: skipped it, the answer being known. Median "
+                   "answered it (or confirmed a known value when asked \u201cstill "
+                   "true?\u201d); hatched: skipped it, the answer being known. Median "
                    "time from the question to the next step.</p>"
                    f'<div class="scroll">{chart}</div>')
         out.append(_table(
@@ -153,11 +154,12 @@ def _script(sid: str, data: dict[str, Any], report: dict[str, Any]) -> str:
     for question in data["answers"]:
         out.append(f"<h3>Answers to “{escape(question['node'])}” "
                    f"<span class=\"muted\">({escape(question['fact'] or '')}, "
-                   f"{question['total']} answers)</span></h3>" + share_bars(question))
+                   f"{escape(answer_count(question))})</span></h3>"
+                   + share_bars(question))
         if len(question["weekly"]) > 1:
             labels = [str(v["value"]) for v in question["values"]]
             out.append("<p class=\"muted\">Week by week: each bar is one week's answers "
-                       "(100 %), n the number of answers that week.</p>"
+                       "and confirmations (100 %), n their number that week.</p>"
                        f'<div class="scroll">{weekly_chart(question)}</div>')
             out.append(_table(["week of", *labels], [
                 [w["week"], *[percent(w["counts"].get(k, 0) / w["total"]) for k in labels]]

@@ -120,7 +120,7 @@ def select_sessions(conn: sqlite3.Connection, options: ReportOptions) -> float:
     conn.execute(
         f"""INSERT INTO ev
            SELECT CASE WHEN e.seq = 0 THEN e.session_id END, e.seq, e.type, e.at, n.k,
-                  e.fact, CASE WHEN e.type = 'answered' THEN e.value END,
+                  e.fact, CASE WHEN e.type IN ('answered', 'confirmed') THEN e.value END,
                   CASE WHEN e.type IN ('handoff', 'called', 'returned')
                        THEN json_extract(e.data, '$.to_script') END,
                   CASE WHEN e.type = 'returned' THEN (

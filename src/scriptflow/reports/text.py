@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .outcomes import OUTCOMES
-from .words import OUTCOME_LABELS, duration, headlines, percent
+from .words import OUTCOME_LABELS, answer_count, duration, headlines, percent
 
 
 def render_text(report: dict[str, Any]) -> str:
@@ -42,10 +42,12 @@ def render_text(report: dict[str, Any]) -> str:
                 [[r["node"], r["fact"] or "-", r["reached"], r["answered"], r["skipped"],
                   r["abandoned"], duration(r["time_median"]), duration(r["time_p90"])]
                  for r in data["funnel"]]))
+            out.append("  answered: sessions that answered the question or confirmed a "
+                       "known value (\"still true?\"), not undone")
         for question in data["answers"]:
             out.append("")
-            out.append(f"  Answers to {question['node']} ({question['fact']}), "
-                       f"{question['total']} answers")
+            out.append(f"  Answers to {question['node']} ({question['fact']}): "
+                       f"{answer_count(question)}")
             for value in question["values"]:
                 bar = "#" * round(value["share"] * 30)
                 out.append(f"    {value['value']!s:<20} {value['count']:>7} "

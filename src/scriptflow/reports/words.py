@@ -26,6 +26,16 @@ def duration(seconds: float | None) -> str:
     return f"{whole // 3600}h {whole % 3600 // 60:02d}m"
 
 
+def answer_count(question: dict[str, Any]) -> str:
+    """What an answer share is out of: ``97 answers, 58 of them confirmations``."""
+    total, confirmed = question["total"], question.get("confirmed", 0)
+    counted = f"{total} answer{'' if total == 1 else 's'}"
+    if confirmed:
+        counted += (f", {confirmed} of them confirming a known value "
+                    "(\"still true?\")")
+    return counted
+
+
 def headlines(report: dict[str, Any]) -> list[str]:
     """The few sentences at the top: volume, outcomes, the biggest drop-off, the
     dominant answer, and what never asking twice saved."""
