@@ -314,3 +314,20 @@ def test_file_level_problems_outside_nodes_name_only_the_script(
     data = json.loads(run_cli("lint", "--format", "json", str(lib)).stdout)
     assert [(p["code"], p["script"], p["node"]) for p in data["problems"]] == [
         ("SF101", "printer", None)]
+
+
+def test_sarif_artifact_uris_are_percent_encoded(write_files: WriteFiles) -> None:
+    # A raw path is not a URI: the space would be invalid and '#' would start a fragment.
+    lib = write_files({"sp ace/a#1,b.yaml": BROKEN})
+    data = json.loads(run_cli("lint", "--format", "sarif", "sp ace", cwd=lib).stdout)
+    run = data["runs"][0]
+    [base] = run["originalUriBaseIds"].values()
+    assert base["uri"] == lib.resolve().as_uri() + "/"
+    for result in run["results"]:
+        location = result["locations"][0]["physicalLocation"]["artifactLocation"]
+        assert location == {"uri": "sp%20ace/a%231%2Cb.yaml", "uriBaseId": "%SRCROOT%"}
+    absolute = json.loads(run_cli("lint", "--format", "sarif", str(lib / "sp ace")).stdout)
+    uri = absolute["runs"][0]["results"][0]["locations"][0]["physicalLocation"][
+        "artifactLocation"]["uri"]
+    assert uri == (lib / "sp ace" / "a#1,b.yaml").as_uri()
+    assert "%20" in uri and "%23" in uri

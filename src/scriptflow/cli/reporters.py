@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import pathlib
 from collections.abc import Callable
 from typing import Any, TextIO
+from urllib.parse import quote
 
 from ..codes import CODES
 from ..format.document import Document
@@ -68,6 +71,28 @@ def json_report(report: LintReport, documents: dict[str, Document], out: TextIO)
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
 
+# Relative paths are resolved against the folder lint ran in; code-scanning tools map
+# this base onto the checkout, so results line up with the repository's files.
+SARIF_BASE = "%SRCROOT%"
+
+
+def _sarif_location(path: str) -> dict[str, str]:
+    """``artifactLocation`` for ``path``: a valid URI reference (SARIF 2.1.0 §3.4.3).
+
+    Raw paths are not URIs: a space or ``#`` would break them, and ``C:/x`` would read
+    as scheme ``C``. Relative paths are percent-encoded and based on ``%SRCROOT%``;
+    absolute ones become ``file:`` URIs.
+    """
+    if os.path.isabs(path):
+        return {"uri": pathlib.Path(path).as_uri()}
+    return {"uri": quote(path.replace("\\", "/"), safe="/"), "uriBaseId": SARIF_BASE}
+
+
+def _folder_uri(folder: pathlib.Path) -> str:
+    uri = folder.as_uri()
+    return uri if uri.endswith("/") else uri + "/"  # a base must end in "/" (§3.14.14)
+
+
 @reporter("sarif")
 def sarif_report(report: LintReport, documents: dict[str, Document], out: TextIO) -> None:
     from .. import __version__
@@ -95,7 +120,7 @@ def sarif_report(report: LintReport, documents: dict[str, Document], out: TextIO
             "message": {"text": message},
             "locations": [{
                 "physicalLocation": {
-                    "artifactLocation": {"uri": p.path.replace("\\", "/")},
+                    "artifactLocation": _sarif_location(p.path),
                     "region": {"startLine": max(p.line, 1), "startColumn": max(p.column, 1)},
                 },
                 **({"logicalLocations": [{"name": p.node, "kind": "member",
@@ -109,6 +134,7 @@ def sarif_report(report: LintReport, documents: dict[str, Document], out: TextIO
         "runs": [{
             "tool": {"driver": {"name": "scriptflow", "version": __version__,
                                 "informationUri": "https://scriptflow.dev", "rules": rules}},
+            "originalUriBaseIds": {SARIF_BASE: {"uri": _folder_uri(pathlib.Path.cwd())}},
             "results": results,
         }],
     }
