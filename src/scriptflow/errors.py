@@ -70,4 +70,14 @@ class ConflictError(StoreError):
 
 
 class CorruptSessionError(StoreError):
-    """Stored session data that cannot be read back (truncated, wrong format, …)."""
+    """Stored session data that cannot be read back (truncated, wrong format, …).
+
+    ``session_id`` and ``store`` (the store's URL) say which session, where, when known;
+    the message then also says how to inspect and remove it.
+    """
+
+    def __init__(self, message: str, *, session_id: str | None = None,
+                 store: str | None = None) -> None:
+        self.session_id = session_id
+        self.store = store
+        super().__init__(message)

@@ -19,16 +19,16 @@ from .urls import DEFAULT_URL, SCHEMES, StoreURL, parse_url
 
 if TYPE_CHECKING:
     from ..engine.clock import Clock
-    from .base import SessionInfo, SessionNotFoundError, Store
+    from .base import NoStoreError, SessionInfo, SessionNotFoundError, Store
     from .check import Stranded, stranded
     from .export import export_jsonl, export_sqlite
 
-__all__ = ["DEFAULT_URL", "SCHEMES", "SessionInfo", "SessionNotFoundError", "Store",
-           "StoreURL", "Stranded", "export_jsonl", "export_sqlite", "open_store",
+__all__ = ["DEFAULT_URL", "SCHEMES", "NoStoreError", "SessionInfo", "SessionNotFoundError",
+           "Store", "StoreURL", "Stranded", "export_jsonl", "export_sqlite", "open_store",
            "parse_url", "stranded"]
 
-_WHERE = {"SessionInfo": "base", "SessionNotFoundError": "base", "Store": "base",
-          "Stranded": "check", "stranded": "check", "export_jsonl": "export",
+_WHERE = {"NoStoreError": "base", "SessionInfo": "base", "SessionNotFoundError": "base",
+          "Store": "base", "Stranded": "check", "stranded": "check", "export_jsonl": "export",
           "export_sqlite": "export"}
 
 
@@ -43,9 +43,13 @@ def __getattr__(name: str) -> Any:
     return value
 
 
-def open_store(url: str, *, clock: Clock | None = None, **options: Any) -> Store:
+def open_store(url: str, *, clock: Clock | None = None, create: bool = True,
+               **options: Any) -> Store:
     """Open the store a URL names (see the module docstring); ``clock`` is what
     ``updated_at``, ``list(older_than=)`` and ``expire`` read (the wall clock by default).
+    ``create=False`` opens only a store that exists: a SQLite file that is missing or is
+    not a store raises :class:`NoStoreError` and nothing is created (memory and Redis
+    stores always exist).
 
     Raises ValueError for a URL it does not understand (listing the supported schemes),
     ImportError with the install hint when the Redis extra is missing, and
@@ -60,7 +64,7 @@ def open_store(url: str, *, clock: Clock | None = None, **options: Any) -> Store
         from .sqlite import SQLiteStore
 
         settings = {**dict(parsed.options), **options}
-        return SQLiteStore(parsed.path, url=url, clock=clock, **settings)
+        return SQLiteStore(parsed.path, url=url, clock=clock, create=create, **settings)
     from .redis import RedisStore
 
     return RedisStore(url, clock=clock, **options)

@@ -28,6 +28,10 @@ if TYPE_CHECKING:
 
 STATUSES = ("active", "finished")
 InfoList = list["SessionInfo"]  # Store.list shadows the builtin inside the class
+# What a corrupt session is handed to instead of raising (list(), export_sqlite(), …).
+OnCorrupt = Callable[[CorruptSessionError], None]
+# Stored events as far as they can be read: a dict each, or why that one cannot be.
+Salvaged = list[dict[str, Any] | str]
 
 # A customer-tracker merge: the stored tracker JSON (None: none yet) -> the new JSON.
 Merge = Callable[[str | None], str]
@@ -84,8 +88,34 @@ def conflict(session_id: str, had: int, stored: int | None) -> ConflictError:
                          "nothing was written: load it again and redo the step")
 
 
-def corrupt(session_id: str, why: object) -> CorruptSessionError:
-    return CorruptSessionError(f"stored session {session_id!r} is corrupt: {why}")
+class NoStoreError(StoreError):
+    """No session store where the URL points (a read of a SQLite file that is not there,
+    or is not a scriptflow store); nothing was created."""
+
+    def __init__(self, message: str, url: str) -> None:
+        self.url = url
+        super().__init__(message)
+
+
+def corrupt(session_id: str, why: object, where: str) -> CorruptSessionError:
+    """The error for unreadable stored data of a session in the store at ``where`` (its
+    URL), saying how to look at it and how to remove it."""
+    if where.startswith("memory:"):
+        fix = f"remove it with store.delete({session_id!r})"
+    else:  # the commands a person fixing the store runs
+        fix = (f"see what is stored with `scriptflow sessions show {session_id} --store "
+               f"{where}`; if it cannot be repaired, remove it with `scriptflow sessions "
+               f"delete {session_id} --store {where}`")
+    return CorruptSessionError(f"stored session {session_id!r} in {where} is corrupt: "
+                               f"{why}; {fix}", session_id=session_id, store=where)
+
+
+def resume_hint(session_id: str, where: str) -> str:
+    """What to do about a session the library as it is now cannot resume."""
+    return (f"restore what changed in the library (the scripts as they were when it was "
+            f"saved) to go on with it, or remove it with `scriptflow sessions delete "
+            f"{session_id} --store {where}`; `scriptflow sessions check --store {where}` "
+            f"lists every session a library change strands")
 
 
 def info_for(session: Session, customer: str | None, now: float, version: int) -> SessionInfo:
@@ -215,13 +245,14 @@ class Store(ABC):
         try:
             head = json.loads(raw.head)
         except ValueError as exc:
-            raise corrupt(session_id, f"its head is not JSON ({exc})") from None
+            raise corrupt(session_id, f"its head is not JSON ({exc})", self.url) from None
         try:
             problem = resume_problem(library, head)
         except ResumeError as exc:
-            raise corrupt(session_id, exc) from None
+            raise corrupt(session_id, exc, self.url) from None
         if problem is not None:
-            raise ResumeError(f"cannot resume session {session_id!r}: {problem}")
+            raise ResumeError(f"cannot resume session {session_id!r}: {problem}; "
+                              + resume_hint(session_id, self.url))
         frames = None
         try:
             if head.get("format") == HEAD_FORMAT:
@@ -229,9 +260,10 @@ class Store(ABC):
             head["events"] = raw.events
             session = Session.from_dict(library, head, clock=clock)
         except ResumeError as exc:
-            raise corrupt(session_id, exc) from None
+            raise corrupt(session_id, exc, self.url) from None
         if session.id != session_id:
-            raise corrupt(session_id, f"its head belongs to session {session.id!r}")
+            raise corrupt(session_id, f"its head belongs to session {session.id!r}",
+                          self.url)
         session.version = raw.version
         # Saves go on from what is stored, unless the loaded session differs from it:
         # resumed against a changed library (a "resumed" event), or read from a head of
@@ -251,19 +283,24 @@ class Store(ABC):
         try:
             head = json.loads(raw.head)
         except ValueError as exc:
-            raise corrupt(session_id, f"its head is not JSON ({exc})") from None
+            raise corrupt(session_id, f"its head is not JSON ({exc})", self.url) from None
         if not isinstance(head, dict):
-            raise corrupt(session_id, "its head is not a mapping")
+            raise corrupt(session_id, "its head is not a mapping", self.url)
         return head
 
     def list(self, script: str | None = None, status: str | None = None,
-             older_than: float | None = None, limit: int | None = None) -> list[SessionInfo]:
+             older_than: float | None = None, limit: int | None = None, *,
+             on_corrupt: OnCorrupt | None = None) -> list[SessionInfo]:
         """Stored sessions, most recently updated first: those that started in
         ``script``, with ``status`` (``active`` or ``finished``), not updated for
-        ``older_than`` seconds; at most ``limit``."""
+        ``older_than`` seconds; at most ``limit``.
+
+        A session whose listing fields cannot be read raises
+        :class:`CorruptSessionError`; with ``on_corrupt`` it is handed that error
+        instead and left out (whatever the filters, since they cannot be read)."""
         check_status(status)
         cutoff = None if older_than is None else self.clock.now() - older_than
-        return self._list(script, status, cutoff, limit)
+        return self._list(script, status, cutoff, limit, on_corrupt)
 
     def info(self, session_id: str) -> SessionInfo:
         """The listing fields of one session (SessionNotFoundError when there is none)."""
@@ -281,6 +318,12 @@ class Store(ABC):
         """The append-only log: event dicts with ``session_id`` and ``seq`` (the index in
         its session), by time; ``since <= at < until``; one session's or all."""
         return self._events(session_id, since, until)
+
+    def salvage_events(self, session_id: str) -> Salvaged:
+        """One session's stored events, oldest first, as far as they can be read: each
+        an event dict, or a text saying why it cannot be read (for someone looking at a
+        corrupt session: the rest is still shown)."""
+        return self._salvage(session_id)
 
     # -- customers -----------------------------------------------------------------------
     def customer_tracker(self, customer: str) -> Tracker | None:
@@ -306,7 +349,7 @@ class Store(ABC):
 
     @abstractmethod
     def _list(self, script: str | None, status: str | None, cutoff: float | None,
-              limit: int | None) -> InfoList: ...
+              limit: int | None, on_corrupt: OnCorrupt | None = None) -> InfoList: ...
 
     @abstractmethod
     def _info(self, session_id: str) -> SessionInfo | None: ...
@@ -321,6 +364,9 @@ class Store(ABC):
     @abstractmethod
     def _events(self, session_id: str | None, since: float | None,
                 until: float | None) -> Iterator[dict[str, Any]]: ...
+
+    @abstractmethod
+    def _salvage(self, session_id: str) -> Salvaged: ...
 
     @abstractmethod
     def _customer_raw(self, customer: str) -> str | None: ...
@@ -342,16 +388,31 @@ def in_window(at: float, since: float | None, until: float | None) -> bool:
     return (since is None or at >= since) and (until is None or at < until)
 
 
-def parse_events(session_id: str, texts: list[str]) -> list[dict[str, Any]]:
+def decode_event(seq: int, text: str) -> dict[str, Any] | str:
+    """An event dict from its stored JSON text, or why it cannot be read."""
+    try:
+        event = json.loads(text)
+    except ValueError as exc:
+        return f"event {seq} is not JSON ({exc})"
+    if not isinstance(event, dict):
+        return f"event {seq} is not a mapping"
+    return event
+
+
+def parse_event(session_id: str, seq: int, text: str, where: str) -> dict[str, Any]:
+    """An event dict from its stored JSON text (CorruptSessionError when it is bad)."""
+    event = decode_event(seq, text)
+    if isinstance(event, str):
+        raise corrupt(session_id, event, where)
+    return event
+
+
+def parse_events(session_id: str, texts: list[str], where: str) -> list[dict[str, Any]]:
     """Event dicts from their stored JSON texts (CorruptSessionError on a bad one)."""
-    out: list[dict[str, Any]] = []
-    for seq, text in enumerate(texts):
-        try:
-            event = json.loads(text)
-        except ValueError as exc:
-            raise corrupt(session_id, f"event {seq} is not JSON ({exc})") from None
-        if not isinstance(event, dict):
-            raise corrupt(session_id, f"event {seq} is not a mapping")
-        out.append(event)
-    return out
+    return [parse_event(session_id, seq, text, where) for seq, text in enumerate(texts)]
+
+
+def salvage(texts: list[str]) -> Salvaged:
+    """Each stored event text as its dict, or why it cannot be read."""
+    return [decode_event(seq, text) for seq, text in enumerate(texts)]
 

@@ -16,7 +16,9 @@ from ..engine.clock import Clock
 from ..engine.session import Session
 from .base import (
     Merge,
+    OnCorrupt,
     RawSession,
+    Salvaged,
     SessionInfo,
     SessionNotFoundError,
     Store,
@@ -24,6 +26,7 @@ from .base import (
     corrupt,
     in_window,
     parse_events,
+    salvage,
 )
 from .delta import Pending, event_json
 
@@ -55,11 +58,12 @@ class MemoryStore(Store):
             count = len(stored.events) if stored is not None else 0
             if count > len(session.events):
                 raise corrupt(info.id, f"the store has {count} events, the session "
-                                       f"{len(session.events)}")
+                                       f"{len(session.events)}", self.url)
             if pending.log_from is not None and stored is not None \
                     and len(stored.log) != pending.log_from:
                 raise corrupt(info.id, f"the store has {len(stored.log)} state records "
-                                       f"where version {expected} had {pending.log_from}")
+                                       f"where version {expected} had {pending.log_from}",
+                              self.url)
             new = [event_json(e) for e in session.events[count:]]
             tracker = None
             if merge is not None:
@@ -89,11 +93,12 @@ class MemoryStore(Store):
                 raise SessionNotFoundError(session_id, self.url)
             texts = list(stored.events) if events else []
             info, head, log = stored.info, stored.head, list(stored.log)
-        return RawSession(info.version, head, parse_events(session_id, texts), info.customer,
-                          log)
+        return RawSession(info.version, head, parse_events(session_id, texts, self.url),
+                          info.customer, log)
 
     def _list(self, script: str | None, status: str | None, cutoff: float | None,
-              limit: int | None) -> list[SessionInfo]:
+              limit: int | None, on_corrupt: OnCorrupt | None = None) -> list[SessionInfo]:
+        # listing fields are kept as objects here: nothing to find corrupt
         with self._lock:
             infos = [s.info for s in self._sessions.values()]
         found = sorted((i for i in infos if (script is None or i.script == script)
@@ -129,11 +134,19 @@ class MemoryStore(Store):
             texts = {sid: list(s.events) for sid, s in chosen.items()}
         out: list[dict[str, Any]] = []
         for sid, items in texts.items():
-            for seq, event in enumerate(parse_events(sid, items)):
+            for seq, event in enumerate(parse_events(sid, items, self.url)):
                 if in_window(float(event.get("at", 0)), since, until):
                     out.append({**event, "session_id": sid, "seq": seq})
         out.sort(key=lambda e: (e["at"], e["session_id"], e["seq"]))
         return iter(out)
+
+    def _salvage(self, session_id: str) -> Salvaged:
+        with self._lock:
+            stored = self._sessions.get(session_id)
+            if stored is None:
+                raise SessionNotFoundError(session_id, self.url)
+            texts = list(stored.events)
+        return salvage(texts)
 
     def _customer_raw(self, customer: str) -> str | None:
         with self._lock:

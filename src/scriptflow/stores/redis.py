@@ -31,7 +31,9 @@ from ..engine.session import Session
 from ..errors import StoreError
 from .base import (
     Merge,
+    OnCorrupt,
     RawSession,
+    Salvaged,
     SessionInfo,
     SessionNotFoundError,
     Store,
@@ -39,6 +41,7 @@ from .base import (
     corrupt,
     in_window,
     parse_events,
+    salvage,
 )
 from .delta import Pending, event_json, to_json
 
@@ -193,10 +196,10 @@ class RedisStore(Store):
             raise conflict(info.id, expected, stored or None)
         if version == -2:
             raise corrupt(info.id, f"the store has {stored} events where version "
-                                   f"{expected} had {count}")
+                                   f"{expected} had {count}", self.url)
         if version == -3:
             raise corrupt(info.id, f"the store has {stored} state records where version "
-                                   f"{expected} had {pending.log_from}")
+                                   f"{expected} had {pending.log_from}", self.url)
 
     def _run_save(self, *keys_and_args: Any) -> list[int]:
         """EVALSHA of the save script with 4 keys; loads the script when Redis lacks it
@@ -241,12 +244,12 @@ class RedisStore(Store):
                     count = int(pipe.llen(ekey))
                     if count > len(session.events):
                         raise corrupt(info.id, f"the store has {count} events, the session "
-                                               f"{len(session.events)}")
+                                               f"{len(session.events)}", self.url)
                     records = int(pipe.llen(lkey))
                     if not pending.base and records != pending.log_from:
                         raise corrupt(info.id, f"the store has {records} state records "
                                                f"where version {expected} had "
-                                               f"{pending.log_from}")
+                                               f"{pending.log_from}", self.url)
                     tracker = None
                     if merge is not None and info.customer is not None:
                         old = pipe.hget(ckey, "tracker")
@@ -289,11 +292,11 @@ class RedisStore(Store):
         try:
             number = int(version)
         except ValueError:
-            raise corrupt(session_id, f"its version is {version!r}") from None
-        items = parse_events(session_id, texts) if events else []
+            raise corrupt(session_id, f"its version is {version!r}", self.url) from None
+        items = parse_events(session_id, texts, self.url) if events else []
         return RawSession(number, head, items, _none(customer), [str(t) for t in log])
 
-    def _infos(self, ids: list[str]) -> list[SessionInfo]:
+    def _infos(self, ids: list[str], on_corrupt: OnCorrupt | None = None) -> list[SessionInfo]:
         with self._guard():
             pipe = self._r.pipeline(transaction=False)
             for sid in ids:
@@ -309,15 +312,20 @@ class RedisStore(Store):
                                        _none(result), _none(code), _none(customer),
                                        float(started or 0), float(updated or 0), int(v)))
             except ValueError:
-                raise corrupt(sid, "its listing fields are malformed") from None
+                error = corrupt(sid, f"its listing fields are malformed (version {v!r}, "
+                                     f"started_at {started!r}, updated_at {updated!r})",
+                                self.url)
+                if on_corrupt is None:
+                    raise error from None
+                on_corrupt(error)
         return out
 
     def _list(self, script: str | None, status: str | None, cutoff: float | None,
-              limit: int | None) -> list[SessionInfo]:
+              limit: int | None, on_corrupt: OnCorrupt | None = None) -> list[SessionInfo]:
         with self._guard():
             top = "+inf" if cutoff is None else f"({cutoff!r}"
             ids = [str(i) for i in self._r.zrevrangebyscore(self._index, top, "-inf")]
-        found = [i for i in self._infos(ids) if (script is None or i.script == script)
+        found = [i for i in self._infos(ids, on_corrupt) if (script is None or i.script == script)
                  and (status is None or i.status == status)]
         found.sort(key=lambda i: (-i.updated_at, i.id))
         return found if limit is None else found[:limit]
@@ -352,11 +360,22 @@ class RedisStore(Store):
             lists = pipe.execute()
         out: list[dict[str, Any]] = []
         for sid, texts in zip(ids, lists, strict=True):
-            for seq, event in enumerate(parse_events(sid, texts)):
+            for seq, event in enumerate(parse_events(sid, texts, self.url)):
                 if in_window(float(event.get("at", 0)), since, until):
                     out.append({**event, "session_id": sid, "seq": seq})
         out.sort(key=lambda e: (e["at"], e["session_id"], e["seq"]))
         return iter(out)
+
+    def _salvage(self, session_id: str) -> Salvaged:
+        hkey, ekey, _lkey = self._keys(session_id)
+        with self._guard():
+            pipe = self._r.pipeline(transaction=True)
+            pipe.exists(hkey)
+            pipe.lrange(ekey, 0, -1)
+            found, texts = pipe.execute()
+        if not found:
+            raise SessionNotFoundError(session_id, self.url)
+        return salvage([str(t) for t in texts])
 
     # -- customers -----------------------------------------------------------------------
     def _customer_raw(self, customer: str) -> str | None:

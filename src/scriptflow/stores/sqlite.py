@@ -31,7 +31,18 @@ from ..engine.clock import Clock
 from ..engine.events import Event
 from ..engine.session import Session
 from ..errors import StoreError
-from .base import Merge, RawSession, SessionInfo, SessionNotFoundError, Store, conflict, corrupt
+from .base import (
+    Merge,
+    NoStoreError,
+    OnCorrupt,
+    RawSession,
+    Salvaged,
+    SessionInfo,
+    SessionNotFoundError,
+    Store,
+    conflict,
+    corrupt,
+)
 from .checkpoint import Checkpointer
 from .delta import Pending, data_json, scalar_json, to_json
 
@@ -91,7 +102,8 @@ def event_row(session_id: str, seq: int, event: dict[str, Any]) -> tuple[Any, ..
             get("detail") or None, _json(get("data")))
 
 
-def _event_dict(session_id: str, row: tuple[Any, ...]) -> dict[str, Any]:
+def _decode_row(row: tuple[Any, ...]) -> dict[str, Any] | str:
+    """A row of ``events`` as an event dict, or why it cannot be read."""
     _seq, kind, at, actor, script, node, fact, value, detail, data = row
     out: dict[str, Any] = {"type": kind, "at": at, "actor": actor}
     try:
@@ -102,35 +114,87 @@ def _event_dict(session_id: str, row: tuple[Any, ...]) -> dict[str, Any]:
             if item is not None:
                 out[key] = item
     except ValueError as exc:
-        raise corrupt(session_id, f"event {_seq} holds bad JSON ({exc})") from None
+        return f"event {_seq} holds bad JSON ({exc})"
     return out
 
 
+def _event_dict(session_id: str, row: tuple[Any, ...], where: str) -> dict[str, Any]:
+    event = _decode_row(row)
+    if isinstance(event, str):
+        raise corrupt(session_id, event, where)
+    return event
+
+
 class SQLiteStore(Store):
-    """Sessions in one SQLite file (WAL), shared safely by threads and processes."""
+    """Sessions in one SQLite file (WAL), shared safely by threads and processes.
+
+    ``create=False`` opens only an existing store: for a file that is missing or is not
+    a scriptflow store it raises :class:`NoStoreError` and creates nothing (what
+    commands that only read want: a mistyped path must not pass as an empty store)."""
 
     def __init__(self, path: str, *, url: str | None = None, clock: Clock | None = None,
-                 synchronous: str = "normal", timeout: float = 30.0) -> None:
+                 synchronous: str = "normal", timeout: float = 30.0,
+                 create: bool = True) -> None:
         super().__init__(url or f"sqlite:///{path}", clock)
         if synchronous.lower() not in SYNCHRONOUS:
             raise ValueError(f"synchronous must be one of {', '.join(SYNCHRONOUS)}, "
                              f"not {synchronous!r}")
         self.path = path
         self._lock = threading.RLock()
-        self._queue = _open_queue(path)
+        # The writers' lock file is opened on the first write, so reads leave no file.
+        self._queue: int | None = None
+        self._queue_opened = False
+        if not create and not os.path.isfile(path):
+            raise NoStoreError(f"no session store at {path} ({self.url}); nothing was "
+                               "created: check the path, or give an existing store with "
+                               "--store sqlite:///path/to/sessions.db (scriptflow run "
+                               "--store creates one)", self.url)
         try:
             self._db = sqlite3.connect(path, timeout=timeout, isolation_level=None,
                                        check_same_thread=False)
+        except sqlite3.Error as exc:  # e.g. a folder that does not exist
+            raise StoreError(f"cannot open the session store {self.url}: {exc}") from None
+        try:
             self._db.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
+            # Checked before anything is written, so a file that is no store stays as it is.
+            missing = set() if create else self._missing_tables()
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute(f"PRAGMA synchronous={synchronous.upper()}")
             # checkpoints run in a thread of their own (see checkpoint.py)
             self._db.execute("PRAGMA wal_autocheckpoint=0")
             self._checkpoints = Checkpointer(path, timeout)
-            with self._tx():
-                self._create()
+            if create or missing:  # missing: a store from before a table was added
+                with self._tx():
+                    self._create()
+            else:
+                self._check_schema()
         except sqlite3.Error as exc:
+            self._db.close()
+            if not create:  # e.g. "file is not a database": a path that cannot be read
+                raise NoStoreError(f"{path} is not a readable SQLite session store ({exc});"
+                                   " give the file scriptflow run --store writes "
+                                   "(sqlite:///path/to/sessions.db)", self.url) from None
             raise StoreError(f"cannot open the session store {self.url}: {exc}") from None
+        except StoreError:
+            self._db.close()
+            raise
+
+    def _missing_tables(self) -> set[str]:
+        """The store's tables that the file lacks; NoStoreError when it is not a store."""
+        names = {row[0] for row in self._db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if not {"meta", "sessions", "events"} <= names:
+            raise NoStoreError(f"{self.path} is not a scriptflow session store (it has no "
+                               "sessions table); nothing was changed: give the file "
+                               "scriptflow run --store writes (sqlite:///path/to/"
+                               "sessions.db)", self.url)
+        return {"state_log", "customers"} - names
+
+    def _check_schema(self) -> None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+        if row is not None and row[0] != SCHEMA_VERSION:
+            raise StoreError(f"{self.url} has schema {row[0]!r}; this version of "
+                             f"scriptflow reads schema {SCHEMA_VERSION}")
 
     def _create(self) -> None:
         for statement in SCHEMA.split(";"):
@@ -146,7 +210,7 @@ class SQLiteStore(Store):
     @contextmanager
     def _tx(self, write: bool = True) -> Iterator[sqlite3.Connection]:
         """One transaction (the write lock up front when writing); rolled back on error."""
-        with self._lock, _queued(self._queue if write else None):
+        with self._lock, _queued(self._writers_queue() if write else None):
             db = self._db
             try:
                 db.execute("BEGIN IMMEDIATE" if write else "BEGIN")
@@ -162,6 +226,13 @@ class SQLiteStore(Store):
                 if db.in_transaction:
                     db.execute("ROLLBACK")
                 raise StoreError(f"the session store {self.url} failed: {exc}") from None
+
+    def _writers_queue(self) -> int | None:
+        """The lock file's descriptor, opened on the first write (under ``_lock``)."""
+        if not self._queue_opened:
+            self._queue = _open_queue(self.path)
+            self._queue_opened = True
+        return self._queue
 
     # -- sessions ------------------------------------------------------------------------
     def _write(self, info: SessionInfo, expected: int, pending: Pending, session: Session,
@@ -195,7 +266,7 @@ class SQLiteStore(Store):
                                    "WHERE session_id = ?", (sid,)).fetchone()[0]
             if count > len(events):
                 raise corrupt(sid, f"the store has {count} events, the session "
-                                   f"{len(events)}")
+                                   f"{len(events)}", self.url)
             if count < len(events):
                 db.executemany("INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                                [_new_event_row(sid, count + i, e)
@@ -229,15 +300,16 @@ class SQLiteStore(Store):
         out = []
         for index, event in enumerate(rows):
             if event[0] != index:
-                raise corrupt(session_id, f"event {index} is missing from the log")
-            out.append(_event_dict(session_id, event))
+                raise corrupt(session_id, f"event {index} is missing from the log", self.url)
+            out.append(_event_dict(session_id, event, self.url))
         for index, (seq, _data) in enumerate(log):
             if seq != index:
-                raise corrupt(session_id, f"state record {index} is missing")
+                raise corrupt(session_id, f"state record {index} is missing", self.url)
         return RawSession(row[0], row[1], out, row[2], [data for _seq, data in log])
 
     def _list(self, script: str | None, status: str | None, cutoff: float | None,
-              limit: int | None) -> list[SessionInfo]:
+              limit: int | None, on_corrupt: OnCorrupt | None = None) -> list[SessionInfo]:
+        # typed NOT NULL columns: a listing row is always readable
         where, params = _where(("script = ?", script), ("status = ?", status),
                                ("updated_at < ?", cutoff))
         sql = f"SELECT {_INFO} FROM sessions{where} ORDER BY updated_at DESC, id"
@@ -274,8 +346,22 @@ class SQLiteStore(Store):
         with self._tx(write=False) as db:
             rows = db.execute(f"SELECT session_id, {_EVENT} FROM events{where} "
                               "ORDER BY at, session_id, seq", params).fetchall()
-        return iter([{**_event_dict(r[0], r[1:]), "session_id": r[0], "seq": r[1]}
+        return iter([{**_event_dict(r[0], r[1:], self.url), "session_id": r[0], "seq": r[1]}
                      for r in rows])
+
+    def _salvage(self, session_id: str) -> Salvaged:
+        with self._tx(write=False) as db:
+            found = db.execute("SELECT 1 FROM sessions WHERE id = ?", (session_id,)).fetchone()
+            rows = db.execute(f"SELECT {_EVENT} FROM events WHERE session_id = ? "
+                              "ORDER BY seq", (session_id,)).fetchall()
+        if found is None:
+            raise SessionNotFoundError(session_id, self.url)
+        out: Salvaged = []
+        for row in rows:
+            while len(out) < row[0]:  # a gap: say so where the row should be
+                out.append(f"event {len(out)} is missing from the log")
+            out.append(_decode_row(row))
+        return out
 
     # -- customers -----------------------------------------------------------------------
     def _customer_raw(self, customer: str) -> str | None:
