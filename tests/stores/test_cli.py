@@ -112,6 +112,8 @@ def test_sessions_check_lists_stranded(cli: Cli, tmp_path: Path, lib_dir: Path) 
     assert "1 of 1 active session(s) would not resume" in found.stdout
     resumed = cli("run", "--resume", active, "--library", str(new_lib), "--store", url)
     assert resumed.returncode == 1 and "node 'lights' of 'net' was removed" in resumed.stderr
+    assert f"remove it with `scriptflow sessions delete {active} --store {url}`" \
+        in resumed.stderr
 
 
 def test_show_a_corrupt_session_still_shows_what_is_stored(cli: Cli, tmp_path: Path,
@@ -127,7 +129,8 @@ def test_show_a_corrupt_session_still_shows_what_is_stored(cli: Cli, tmp_path: P
         conn.execute("UPDATE sessions SET head = substr(head, 1, 30)")
     show = cli("sessions", "show", sid, "--store", url, "--library", str(lib_dir))
     assert show.returncode == 1
-    assert f"cannot rebuild session {sid}: stored session '{sid}' is corrupt" in show.stdout
+    assert f"cannot rebuild session {sid}: stored session '{sid}' in {url} is corrupt" \
+        in show.stdout
     assert "answered net:outage outage = False" in show.stdout
     check = cli("sessions", "check", "--store", url, "--library", str(lib_dir))
     assert check.returncode == 1 and f"{sid}  net:lights  corrupt:" in check.stdout
