@@ -83,9 +83,9 @@ def test_usage_errors(desk_store: StoreFile, tmp_path: Path) -> None:
     out = run_cli("report", "--store", desk_store.url, "--abandoned-after", "soon")
     assert out.returncode == 2 and "not a duration" in out.stderr
     out = run_cli("report", "--store", str(tmp_path / "missing.db"))
-    assert out.returncode == 1 and "no session store at" in out.stderr
+    assert out.returncode == 2 and "no session store at" in out.stderr
     out = run_cli("report", "--store", desk_store.url, "--library", str(tmp_path / "lib"),
                   "--script", "wfi")
     assert out.returncode == 2 and "no script 'wfi'" in out.stderr and "wifi" in out.stderr
     out = run_cli("report", "--store", "foo://bar")
-    assert out.returncode == 1 and "unknown store scheme 'foo'" in out.stderr
+    assert out.returncode == 2 and "unknown store scheme 'foo'" in out.stderr

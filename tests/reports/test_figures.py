@@ -298,13 +298,13 @@ def test_empty_store(tmp_path: Path) -> None:
     assert data["outcomes"]["total"] == 0 and data["paths"] == {}
 
 
-def test_a_memory_store_is_exported_first(make_lib: MakeLib) -> None:
-    from scriptflow.reports import sqlite_file
+def test_a_memory_store_is_refused() -> None:
+    from scriptflow.reports import StoreUsageError
 
-    # A memory:// store lives in its process, so a fresh one is empty: the export runs
-    # and yields a readable, empty store file.
-    with sqlite_file("memory://") as path:
-        assert make_report(path)["summary"]["sessions"] == 0
+    # A memory:// store lives in its process, so the one a report opens is always empty:
+    # a report of 0 sessions would look like a quiet week.
+    with pytest.raises(StoreUsageError, match=r"only inside the process.*export_sqlite"):
+        make_report("memory://")
 
 
 def test_a_redis_store_reports_like_sqlite(desk_store: StoreFile, tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from typing import Any
@@ -38,10 +39,12 @@ def register(sub: Any) -> None:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    """Run ``scriptflow simulate``; 0 on success, 1 on store or library errors, 2 usage."""
+    """Run ``scriptflow simulate``; 0 on success, 1 on store or library errors, 2 usage
+    (a store URL that cannot be parsed, a missing redis extra, answers it cannot make
+    up)."""
     from ..errors import StoreError
     from ..reports.simulate import Plan, clock_for, parse_weights, simulate
-    from ..stores import open_store
+    from ..stores import open_store, parse_url
     from .main import fail as _fail
     from .main import open_library
 
@@ -64,15 +67,34 @@ def cmd_simulate(args: argparse.Namespace) -> int:
                 days=args.days, end=time.time(), customers=args.customers)
     clock = clock_for(plan)
     try:
-        with open_store(args.store, clock=clock) as store:
+        parsed = parse_url(args.store)
+    except ValueError as exc:  # the URL: nothing was opened or written
+        return _fail(f"--store: {exc}", 2)
+    folder = os.path.dirname(parsed.path) or "."
+    if parsed.scheme == "sqlite" and not os.path.isdir(folder):
+        return _fail(f"--store {args.store}: the folder {folder} does not exist; create it "
+                     "or name a file in an existing folder", 2)
+    try:
+        store = open_store(args.store, clock=clock)
+    except ValueError as exc:  # a URL its backend cannot parse (redis://host:port)
+        return _fail(f"--store: {exc}", 2)
+    except ImportError as exc:  # a redis:// store without the redis extra: the hint says how
+        return _fail(str(exc), 2)
+    except StoreError as exc:
+        return _fail(str(exc), 1)
+    try:
+        with store:
             counts = simulate(library, args.script, store, plan, clock)
-    except (StoreError, ValueError) as exc:
+    except StoreError as exc:
         return _fail(str(exc), 1)
-    except ImportError as exc:
-        return _fail(str(exc), 1)
+    except ValueError as exc:  # an answer it cannot make up: the message says what to give
+        return _fail(str(exc), 2)
     sys.stdout.write(f"{counts['sessions']} sessions of {args.script} saved in {args.store}: "
                      f"{counts['finished']} finished, {counts['left']} left unfinished, "
                      f"{counts['events']} events\n")
+    if parsed.scheme == "memory":  # fine for timing the engine, useless for a report
+        sys.stderr.write("scriptflow: note: a memory:// store is gone when this command "
+                         "ends; save in sqlite:///sessions.db to report on the sessions\n")
     return 0
 
 

@@ -18,17 +18,17 @@ import tempfile
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from ..errors import StoreError
+from ..errors import CorruptSessionError, StoreError
 from .figures import FORMAT, build_report
 from .options import ReportOptions, parse_duration, parse_time
 from .render import RENDERERS, render
-from .source import connect, sqlite_path
+from .source import StoreUsageError, connect, sqlite_path, with_fix
 
 if TYPE_CHECKING:
     from ..library import Library
 
-__all__ = ["FORMAT", "RENDERERS", "ReportOptions", "make_report", "parse_duration",
-           "parse_time", "render", "sqlite_file"]
+__all__ = ["FORMAT", "RENDERERS", "ReportOptions", "StoreUsageError", "make_report",
+           "parse_duration", "parse_time", "render", "sqlite_file"]
 
 
 def make_report(store: str | os.PathLike[str], options: ReportOptions | None = None,
@@ -37,12 +37,15 @@ def make_report(store: str | os.PathLike[str], options: ReportOptions | None = N
 
     ``library`` (optional) adds titles, the nodes nobody reached, the walking order and
     what ``reask``/``ttl`` allow when counting facts asked twice. Raises StoreError for a
-    store that cannot be read.
+    store that cannot be read: StoreUsageError when the URL is malformed, names no store
+    file or names a ``memory://`` store (empty in a new process), CorruptSessionError
+    (saying which session and how to remove it) when a stored session is corrupt.
     """
-    with sqlite_file(os.fspath(store)) as path:
+    where = os.fspath(store)
+    with sqlite_file(where) as path:
         conn = connect(path)
         try:
-            return build_report(conn, options or ReportOptions(), library)
+            return build_report(conn, options or ReportOptions(), library, where)
         finally:
             conn.close()
 
@@ -62,9 +65,14 @@ def sqlite_file(store: str) -> Iterator[str]:
                          "to export it from; report on a sqlite:/// store") from None
     with tempfile.TemporaryDirectory(prefix="scriptflow-report-") as folder:
         target = os.path.join(folder, "export.db")
-        opened = open_store(store)
+        try:
+            opened = open_store(store)
+        except ValueError as exc:  # a URL its backend cannot parse (redis://host:port)
+            raise StoreUsageError(f"{store}: {exc}") from None
         try:
             export_sqlite(opened, target)
+        except CorruptSessionError as exc:
+            raise with_fix(exc, store) from None
         finally:
             opened.close()
         yield target

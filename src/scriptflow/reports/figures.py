@@ -53,14 +53,16 @@ FORMAT = 1
 
 
 def build_report(conn: sqlite3.Connection, options: ReportOptions,
-                 library: Library | None = None) -> dict[str, Any]:
-    """Compute every figure over the store open on ``conn`` (see the module docstring)."""
+                 library: Library | None = None, store: str | None = None) -> dict[str, Any]:
+    """Compute every figure over the store open on ``conn`` (see the module docstring);
+    ``store`` (its URL) lets an error about a corrupt session say how to fix it."""
     as_of = select_sessions(conn, options)
     events = conn.execute("SELECT count(*) FROM ev").fetchone()[0]
     # Costs: seconds each took over a million events, to share them out evenly.
     top = options.top
     done = run_jobs(conn, [
-        Job("numbering", check_numbering, 0.4, store=True),  # first: it explains failures
+        # First: it explains failures.
+        Job("numbering", lambda c: check_numbering(c, store), 0.4, store=True),
         Job("counts", node_counts, 2.8), Job("paths", lambda c: common_paths(c, top), 1.4),
         Job("shares", lambda c: answer_shares(c, top), 1.0),
         Job("twice", lambda c: asked_twice(c, library), 0.7),

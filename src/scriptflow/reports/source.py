@@ -4,11 +4,12 @@ with the events in scope gathered once into a temporary table the figures read."
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import time
 from pathlib import Path
 
-from ..errors import StoreError
+from ..errors import CorruptSessionError, StoreError
 from .options import ReportOptions
 from .schema import missing_columns
 
@@ -16,9 +17,16 @@ from .schema import missing_columns
 REACH = "('asked','skipped','handoff','called','outcome','returned')"
 
 
+class StoreUsageError(StoreError):
+    """The store named cannot be reported on as given: a malformed URL, no store file
+    there, or a ``memory://`` store (empty in a new process). The caller's mistake, not
+    the store's (the command line exits 2 for it, 1 for other StoreErrors)."""
+
+
 def sqlite_path(url: str) -> str | None:
     """The file behind a ``sqlite:///relative.db`` or ``sqlite:////absolute.db`` URL (or
-    a bare path); None for another kind of store. StoreError for a malformed URL."""
+    a bare path); None for another kind of store. StoreUsageError for a malformed URL
+    and for ``memory://``."""
     if "://" not in url:
         return url
     from ..stores import parse_url
@@ -26,16 +34,51 @@ def sqlite_path(url: str) -> str | None:
     try:
         parsed = parse_url(url)
     except ValueError as exc:
-        raise StoreError(str(exc)) from None
+        raise StoreUsageError(str(exc)) from None
+    if parsed.scheme == "memory":
+        # A memory store lives and dies with the process that opened it: a report opens
+        # a new, empty one, and a report of 0 sessions would look like a quiet week.
+        raise StoreUsageError(
+            f"{url} holds sessions only inside the process that saved them, so a report "
+            "opened on it finds none; report on the sqlite:/// or redis:// store the "
+            "sessions are saved in (or, in that process, copy the memory store with "
+            "scriptflow.stores.export_sqlite(store, 'sessions.db') and report on the file)")
     return parsed.path if parsed.scheme == "sqlite" else None
 
 
+def store_url_of(store: str) -> str:
+    """``store`` as a URL the ``scriptflow sessions`` commands take (a bare path is a
+    SQLite file)."""
+    return store if "://" in store else f"sqlite:///{store}"
+
+
+def fix_hint(session_id: str, store: str) -> str:
+    """How to look at a corrupt session and remove it, so the report can run."""
+    url = store_url_of(store)
+    return (f"no report was made. See what is stored with `scriptflow sessions show "
+            f"{session_id} --store {url}`; if it cannot be repaired, remove it with "
+            f"`scriptflow sessions delete {session_id} --store {url}` and run the "
+            "report again")
+
+
+def with_fix(exc: CorruptSessionError, store: str) -> CorruptSessionError:
+    """``exc``, adding that no report was made and, unless it already says so (the
+    stores' own messages may), how to look at the session and remove it."""
+    if "scriptflow sessions" in str(exc):
+        return CorruptSessionError(f"{exc}; no report was made")
+    found = re.search(r"session '([^']+)'", str(exc))
+    session_id = found.group(1) if found else "ID"
+    return CorruptSessionError(f"{exc}; {fix_hint(session_id, store)}")
+
+
 def connect(path: str | os.PathLike[str]) -> sqlite3.Connection:
-    """Open a store file read-only; StoreError when it is missing or not a store."""
+    """Open a store file read-only; StoreUsageError when it is missing, StoreError when
+    it is not a store."""
     file = Path(path)
     if not file.is_file():
-        raise StoreError(f"no session store at {file}: give an existing SQLite store file "
-                         "(sqlite:///path/to/sessions.db)")
+        where = "is a folder" if file.is_dir() else "does not exist"
+        raise StoreUsageError(f"no session store at {file}: it {where}; give an existing "
+                              "SQLite store file (sqlite:///path/to/sessions.db)")
     try:
         conn = sqlite3.connect(f"{file.resolve().as_uri()}?mode=ro", uri=True)
         gaps = missing_columns(conn)
@@ -147,8 +190,9 @@ def select_sessions(conn: sqlite3.Connection, options: ReportOptions) -> float:
     return as_of
 
 
-def check_numbering(conn: sqlite3.Connection) -> None:
-    """StoreError when a session's events are not numbered 0..n-1.
+def check_numbering(conn: sqlite3.Connection, store: str | None = None) -> None:
+    """CorruptSessionError when a session's events are not numbered 0..n-1 (``store``:
+    the store's URL or path, for the message saying how to fix it).
 
     Every figure counts on it (the store contract; seq is unique per session, so min 0
     and max n-1 say it): a gap would mix sessions up silently. One pass over the
@@ -157,8 +201,11 @@ def check_numbering(conn: sqlite3.Connection) -> None:
     gap = conn.execute("SELECT session_id FROM events GROUP BY session_id "
                        "HAVING min(seq) != 0 OR max(seq) + 1 != count(*) LIMIT 1").fetchone()
     if gap is not None:
-        raise StoreError(f"session {gap[0]!r}: its events are not numbered 0, 1, 2, … "
-                         "without gaps, as every scriptflow store numbers them")
+        where = f" in {store_url_of(store)}" if store else ""
+        why = (f"stored session {gap[0]!r}{where} is corrupt: its events are not numbered "
+               "0, 1, 2, … without gaps, as every scriptflow store numbers them (a row was "
+               "deleted or renumbered outside scriptflow)")
+        raise CorruptSessionError(f"{why}; {fix_hint(gap[0], store)}" if store else why)
 
 
 def node_names(conn: sqlite3.Connection) -> dict[int, tuple[str, str]]:
