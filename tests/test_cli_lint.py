@@ -331,3 +331,28 @@ def test_sarif_artifact_uris_are_percent_encoded(write_files: WriteFiles) -> Non
         "artifactLocation"]["uri"]
     assert uri == (lib / "sp ace" / "a#1,b.yaml").as_uri()
     assert "%20" in uri and "%23" in uri
+
+
+def test_scenario_files_named_by_a_glob_are_not_linted_as_scripts(
+        write_files: WriteFiles) -> None:
+    """`scriptflow lint scripts/*` names the scenario files too; they are no scripts
+    (found by an audit: each gave SF103 'missing scriptflow: 1')."""
+    lib = write_files({"printer.yaml": GOOD,
+                       "printer.scenarios.yaml": "script: printer\nscenarios: []\n"})
+    result = run_cli("lint", "--no-cache", *sorted(str(p) for p in lib.iterdir()))
+    assert result.returncode == 0, result.stdout
+    assert "no problems in 1 file" in result.stdout
+
+
+def test_folders_behind_symbolic_links_are_searched_once(write_files: WriteFiles,
+                                                         tmp_path: Path) -> None:
+    """Scripts kept in a linked folder are linted (they were silently left out: 'no
+    problems in 0 files'), and a link back up the tree does not loop."""
+    shared = write_files({"printer.yaml": GOOD}, folder="shared")
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    (lib / "shared").symlink_to(shared, target_is_directory=True)
+    (shared / "up").symlink_to(lib, target_is_directory=True)  # a circle
+    result = run_cli("lint", "--no-cache", str(lib))
+    assert result.returncode == 0, result.stdout
+    assert "no problems in 1 file" in result.stdout

@@ -53,7 +53,9 @@ def _explain_missing(path: str) -> None:
 def find_script_files(paths: Iterable[str | os.PathLike[str]]) -> list[str]:
     """Script files under ``paths`` (folders searched recursively), sorted, no repeats.
 
-    A file named explicitly is taken whatever its suffix; hidden folders are skipped.
+    A file named explicitly is taken whatever its suffix, except a scenario file (named
+    by a shell glob such as ``scripts/*``: it is no script). Hidden folders are skipped;
+    folders reached through symbolic links are searched, each real folder once.
     Raises :class:`MissingPathError` for a path that does not exist and
     :class:`UnreadableFolderError` for a folder that cannot be listed.
     """
@@ -61,9 +63,17 @@ def find_script_files(paths: Iterable[str | os.PathLike[str]]) -> list[str]:
     for raw in paths:
         path = os.fspath(raw)
         if os.path.isfile(path):
-            found.append(os.path.normpath(path))
+            if not path.endswith(SCENARIO_SUFFIXES):
+                found.append(os.path.normpath(path))
         elif os.path.isdir(path):
-            for folder, dirs, files in os.walk(path, onerror=_raise_unreadable):
+            seen: set[str] = set()  # real folders: links may lead round in a circle
+            for folder, dirs, files in os.walk(path, onerror=_raise_unreadable,
+                                               followlinks=True):
+                real = os.path.realpath(folder)
+                if real in seen:
+                    dirs[:] = []
+                    continue
+                seen.add(real)
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 found.extend(os.path.normpath(os.path.join(folder, f))
                              for f in sorted(files) if is_script_file(f))
