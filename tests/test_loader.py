@@ -146,3 +146,15 @@ _yamlish = st.lists(st.sampled_from(["a", ":", " ", "\n", "-", "[", "]", "{", "}
 def test_yaml_like_noise_never_crashes_the_loader(text: str) -> None:
     doc = load_text(text)
     assert doc.data is None or isinstance(doc.data, (dict, list, str, int, float, bool))
+
+
+@pytest.mark.parametrize(("text", "where"), [
+    ("scriptflow: 1\nid: s1\ntitle: 'abc\n", (3, 8)),   # a quote left open
+    ("scriptflow: 1\nid: s1\ntags: [a, b\n", (3, 7)),   # a bracket left open
+])
+def test_something_left_open_is_reported_where_it_began(text: str,
+                                                        where: tuple[int, int]) -> None:
+    """The parser notices an unclosed quote or bracket at the end of the file, past its
+    last line; the problem points where the unclosed thing began (found by an audit)."""
+    problems = load_text(text, "s.yaml").problems
+    assert [(p.code, p.line, p.column) for p in problems] == [("SF100", *where)]

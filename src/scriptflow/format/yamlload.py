@@ -291,7 +291,7 @@ def load_text(text: str, path: str = "<string>") -> Document:
         doc.problems.append(make_problem("SF100", path, m.line + 1, m.column + 1, abort.message))
         doc.data = None
     except yaml.MarkedYAMLError as exc:
-        doc.problems.append(_syntax_problem(exc, path))
+        doc.problems.append(_syntax_problem(exc, path, len(text.splitlines())))
     except yaml.YAMLError as exc:  # errors without a position (e.g. reader errors)
         doc.problems.append(make_problem("SF100", path, 1, 1, _one_line(str(exc))))
     except RecursionError:
@@ -320,8 +320,13 @@ def load_bytes(raw: bytes, path: str) -> Document:
     return load_text(text, path)
 
 
-def _syntax_problem(exc: yaml.MarkedYAMLError, path: str) -> Problem:
+def _syntax_problem(exc: yaml.MarkedYAMLError, path: str, lines: int) -> Problem:
+    """The SF100 for a YAML syntax error in a file of ``lines`` lines."""
     mark = exc.problem_mark or exc.context_mark
+    if mark is not None and exc.context_mark is not None and mark.line >= lines:
+        # Something left open (a quote, a bracket) that the parser noticed only at the
+        # end, past the last line: point where it began.
+        mark = exc.context_mark
     line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
     parts = [p for p in (exc.context, exc.problem) if p]
     message = "; ".join(parts) or "invalid YAML"
