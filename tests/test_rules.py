@@ -67,7 +67,7 @@ def test_the_base_script_is_clean() -> None:
 
 # (code, files, expected problems) — the first file is f0.yaml, the second f1.yaml.
 CASES = [
-    ("SF100", ["id: [unclosed\n"], [("SF100", 2, 1)]),
+    ("SF100", ["id: [unclosed\n"], [("SF100", 1, 5)]),
     ("SF101", [script().replace("    prompt: OK?\n", "    promt: OK?\n")],
      [("SF101", 20, 5)]),
     ("SF101", [script().replace("    result: escalated", "    result: escalate")],
