@@ -229,11 +229,32 @@ def stepping(make: Callable[[], Callable[..., object]], steps: int, batch: int,
     return run
 
 
-def timed(*runs: Callable[[], tuple[float, int]], repeat: int) -> list[float]:
-    """Median seconds per step of each run, over ``repeat`` samples each. Samples are
-    interleaved (one of each in turn, after a warm-up) so a machine busy with other work
-    weighs on every engine alike."""
-    samples: list[list[float]] = [[] for _ in runs]
+class Timed(list[float]):
+    """Seconds per step of one run's samples, in the order taken (``median`` of them)."""
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self)
+
+    def __truediv__(self, other: Timed) -> float:
+        """This run's cost over ``other``'s: the median of the ratios of samples taken
+        side by side (see :func:`timed`)."""
+        return statistics.median(a / b for a, b in zip(self, other, strict=True))
+
+
+def timed(*runs: Callable[[], tuple[float, int]], repeat: int) -> list[Timed]:
+    """Seconds per step of each run, ``repeat`` samples each. Samples are interleaved
+    (one of each in turn, after a warm-up), so sample ``i`` of every run is taken within
+    milliseconds of the others.
+
+    Ratios are taken sample by sample, then their median (``Timed.__truediv__``). This
+    machine switches between fast and slow phases lasting a few samples (samples printed
+    one by one: scriptflow ~1.1 us beside a ~0.7 us floor when fast, 1.7-1.9 us beside
+    0.9-1.0 us when slow), and a slow phase slows an engine that touches more memory
+    more. The ratio of two medians can then set one engine's slow-phase median against
+    the other's fast-phase one (a run printed 1.46 us over 0.70 us, 2.08x); samples taken
+    side by side share their phase. Both figures are printed in the step table."""
+    samples: list[Timed] = [Timed() for _ in runs]
     for run in runs:
         run()
     for _ in range(repeat):
@@ -241,7 +262,7 @@ def timed(*runs: Callable[[], tuple[float, int]], repeat: int) -> list[float]:
             gc.collect()
             seconds, steps = run()
             found.append(seconds / steps)
-    return [statistics.median(found) for found in samples]
+    return samples
 
 
 def scriptflow_steps(lib: Library, questions: int, every: int, batch: int,
@@ -330,14 +351,15 @@ def main() -> None:
                                   transitions_steps(q, every, batch),
                                   statemachine_steps(q, every, max(batch // 10, 2)),
                                   repeat=rep)
-        rows.append([what, us(sf), us(floor), us(tr), us(sm), f"{sf / floor:5.2f}x",
+        rows.append([what, us(sf.median), us(floor.median), us(tr.median), us(sm.median),
+                     f"{sf / floor:5.2f}x", f"{sf.median / floor.median:5.2f}x",
                      f"{tr / sf:5.2f}x"])
         figures += [at_most(f"step ÷ dict-walk floor: {what}", sf / floor, 2),
                     at_least(f"transitions ÷ step: {what}", tr / sf, 5)]
     if rows:
         table("One step (median per step)",
               ["step", "scriptflow", "dict-walk floor", "transitions", "python-statemachine",
-               "sf / floor (≤ 2)", "transitions / sf (≥ 5)"], rows)
+               "sf / floor (≤ 2)", "(ratio of medians)", "transitions / sf (≥ 5)"], rows)
 
     rows = []
     for every in (1, 3) if "serial" in only else ():
@@ -370,8 +392,8 @@ def main() -> None:
                 scriptflow_steps(lib, q, 1, batch), scriptflow_steps(sized, q, 1, batch),
                 scriptflow_steps(sized, q, 3, batch), floor_steps(q, 1, batch),
                 floor_steps(q, 3, batch), repeat=rep)
-            rows.append([f"{size + 2} scripts", "0 + chain", us(plain), us(skips), us(floor1),
-                         us(floor3), f"{plain / base:.2f}x"])
+            rows.append([f"{size + 2} scripts", "0 + chain", us(plain.median), us(skips.median),
+                         us(floor1.median), us(floor3.median), f"{plain / base:.2f}x"])
             del sized
         figures.append(at_most(f"step in {sizes[-1] + 2} scripts ÷ in {sizes[0] + 2}",
                                plain / base, 1.25))
@@ -384,8 +406,8 @@ def main() -> None:
                 scriptflow_steps(lib, q, 3, batch, profile, age),
                 floor_steps(q, 1, batch, profile), floor_steps(q, 3, batch, profile), repeat=rep)
             label = f"{args.facts} + chain" + (", half stale" if age else "")
-            rows.append([f"{sizes[0] + 2} scripts", label, us(plain), us(skips), us(floor1),
-                         us(floor3), f"{plain / base:.2f}x"])
+            rows.append([f"{sizes[0] + 2} scripts", label, us(plain.median), us(skips.median),
+                         us(floor1.median), us(floor3.median), f"{plain / base:.2f}x"])
             figures.append(at_most(f"step, {args.facts} more facts{', half stale' if age else ''}"
                                    " ÷ without them", plain / base, 1.25))
         table("Step cost as the library and the tracker grow (must stay flat)",
