@@ -361,3 +361,24 @@ def test_a_stranded_session_says_what_to_do(store: Store, tmp_path: Path,
     assert f"scriptflow sessions delete {session.id} --store {store.url}" in message
     assert f"scriptflow sessions check --store {store.url}" in message
 
+
+
+def test_a_corrupt_customer_memory_on_redis_is_named_with_the_fix(
+        cli: Cli, tmp_path: Path, lib_dir: Path, redis_url: str) -> None:
+    """An export reads every customer's memory: a malformed one raised a bare ValueError.
+    Now the export fails with what, where and how to fix, and leaves no target."""
+    answers = tmp_path / "answers.yaml"
+    answers.write_text("outage: no\n", encoding="utf-8")
+    cli("run", "net", "--library", str(lib_dir), "--store", redis_url, "--answers",
+        str(answers), "--customer", "K1")  # (stops at the next question, saved)
+    client = redis.Redis.from_url(redis_url)
+    assert client.hget("scriptflow:c:K1", "tracker") is not None
+    client.hset("scriptflow:c:K1", "updated_at", "yesterday")
+    target = tmp_path / "export.db"
+    export = cli("sessions", "export", str(target), "--store", redis_url)
+    assert export.returncode == 1
+    assert f"the memory of customer 'K1' in {redis_url} is corrupt: its version or " \
+           "updated_at field is not a number" in export.stderr
+    assert "store.forget_customer('K1'), or `redis-cli DEL scriptflow:c:K1`" in export.stderr
+    assert "Traceback" not in export.stderr
+    assert not target.exists()

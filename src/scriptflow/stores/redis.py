@@ -390,9 +390,20 @@ class RedisStore(Store):
             for key in keys:
                 pipe.hmget(f"{self.prefix}c:{key}", ["version", "updated_at", "tracker"])
             rows = pipe.execute()
-        return iter([(k, int(v), float(at), str(t)) for k, (v, at, t) in zip(keys, rows,
-                                                                         strict=True)
-                     if t is not None])
+        found = []
+        for key, (version, updated_at, tracker) in zip(keys, rows, strict=True):
+            if tracker is None:
+                continue
+            try:
+                found.append((key, int(version), float(updated_at), str(tracker)))
+            except (TypeError, ValueError):
+                raise StoreError(
+                    f"the memory of customer {key!r} in {self.url} is corrupt: its version "
+                    f"or updated_at field is not a number ({version!r}, {updated_at!r}); "
+                    f"remove it with store.forget_customer({key!r}), or `redis-cli DEL "
+                    f"{self.prefix}c:{key}` (the customer's next contact then starts "
+                    "afresh)") from None
+        return iter(found)
 
     def forget_customer(self, customer: str) -> bool:
         with self._guard():
