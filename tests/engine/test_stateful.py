@@ -95,8 +95,9 @@ def onward(later: list[str]) -> st.SearchStrategy[str]:
 
 
 def routing(draw: st.DrawFn, facts: dict[str, dict[str, Any]], decl: dict[str, Any] | None,
-            later: list[str]) -> dict[str, Any]:
-    """next, branches or routes, all going forward (so every node has a way out)."""
+            later: list[str], back: list[str] | None = None) -> dict[str, Any]:
+    """next, branches or routes, going forward (so every node has a way out); branches
+    may also go ``back``, one of them always forward."""
     ways = ["next", "routes"] + (["branches", "branches"] if decl and values_of(decl) else [])
     way = draw(st.sampled_from(ways))
     pick = onward(later)
@@ -106,9 +107,12 @@ def routing(draw: st.DrawFn, facts: dict[str, dict[str, Any]], decl: dict[str, A
         assert decl is not None
         values = values_of(decl)
         named = draw(st.lists(st.sampled_from(values), unique=True, min_size=1))
-        branches = {v: draw(pick) for v in named}
+        anywhere = st.sampled_from([*back, *later]) if back else pick
+        branches = {v: draw(anywhere) for v in named}
         if len(named) < len(values):
             branches["*"] = draw(pick)
+        else:
+            branches[named[-1]] = draw(pick)
         return {"branches": branches}
     routes = [{"when": condition(draw, facts), "goto": draw(pick)}
               for _ in range(draw(st.integers(1, 2)))]
@@ -133,8 +137,12 @@ def libraries(draw: st.DrawFn) -> list[dict[str, Any]]:
             if kind in ("question", "action"):
                 key = draw(st.sampled_from(sorted(facts)))
                 text = "prompt" if kind == "question" else "instruction"
+                # Now and then branches back, so sessions also walk loops of questions
+                # (test_fast_path has the one that once never ended, as a plain test).
+                back = names[sid][:j] if draw(st.integers(0, 2)) == 0 else None
                 node: dict[str, Any] = {"type": kind, text: f"{name} of {sid}: {{{key}}}?",
-                                        "fact": key, **routing(draw, facts, facts[key], later)}
+                                        "fact": key,
+                                        **routing(draw, facts, facts[key], later, back)}
                 if kind == "action" and draw(st.booleans()):
                     node["invalidates"] = draw(st.lists(st.sampled_from(sorted(facts)),
                                                         unique=True, min_size=1, max_size=2))
