@@ -100,20 +100,21 @@ def _lint_table(path: str) -> Any:
     return table.get("lint")
 
 
+def _file_config(path: str) -> LintConfig | None:
+    """The settings of the TOML file ``path``; None when it has no lint table."""
+    table = _lint_table(path)
+    return None if table is None else config_from_table(table,
+                                                        f"{path} [tool.scriptflow.lint]")
+
+
 def load_config_file(path: str) -> LintConfig:
     """The configuration in ``path`` (``--config``); a file without the table gives defaults."""
-    table = _lint_table(path)
-    if table is None:
-        return LintConfig()
-    return config_from_table(table, f"{path} [tool.scriptflow.lint]")
+    config = _file_config(path)
+    return LintConfig() if config is None else config
 
 
 def load_config(start: str) -> tuple[LintConfig, str | None]:
     """The configuration in force for paths under ``start``, and the file it came from."""
     path = find_pyproject(start)
-    if path is None:
-        return LintConfig(), None
-    table = _lint_table(path)
-    if table is None:
-        return LintConfig(), None
-    return config_from_table(table, f"{path} [tool.scriptflow.lint]"), path
+    config = None if path is None else _file_config(path)
+    return (LintConfig(), None) if config is None else (config, path)

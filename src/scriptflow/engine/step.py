@@ -266,9 +266,9 @@ def walk(plans: LibraryPlan, tracker: Tracker, below: tuple[Frame, ...], plan: N
             if arrive is None:
                 return None
             message = render(node.text, lib, sid, tracker) if node.text else ""
-            transcript.append(Event(kind if kind == "handoff" else "called", now, "system", sid,
-                                 nid, detail=message,
-                                 data={"to_script": target.id, "to_node": to_node}))
+            transcript.append(Event(kind if kind == "handoff" else "called", now, "system",
+                                    sid, nid, detail=message,
+                                    data={"to_script": target.id, "to_node": to_node}))
             if used is None:
                 used = {}
             used[target.id] = target.content_hash
@@ -279,15 +279,17 @@ def walk(plans: LibraryPlan, tracker: Tracker, below: tuple[Frame, ...], plan: N
             outcome = outcome_of(lib, tracker, node)
             if not below:
                 transcript.append(Event("outcome", now, "system", sid, nid,
-                                     detail=outcome.message,
-                                     data={"result": outcome.result, "code": outcome.code}))
+                                        detail=outcome.message,
+                                        data={"result": outcome.result,
+                                              "code": outcome.code}))
                 return below, plan, "outcome", outcome, used
             call = plans.node(below[-1])
             below = below[:-1]
             csid, cnid = call.frame
-            transcript.append(Event("returned", now, "system", sid, nid, detail=outcome.message,
-                                 data={"result": outcome.result, "code": outcome.code,
-                                       "to_script": csid, "to_node": cnid}))
+            transcript.append(Event("returned", now, "system", sid, nid,
+                                    detail=outcome.message,
+                                    data={"result": outcome.result, "code": outcome.code,
+                                          "to_script": csid, "to_node": cnid}))
             plan = call.owner.nodes[after_call(call.node, outcome.result)]
         else:
             return None

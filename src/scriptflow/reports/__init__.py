@@ -22,7 +22,7 @@ from ..errors import CorruptSessionError, StoreError
 from .figures import FORMAT, build_report
 from .options import ReportOptions, parse_duration, parse_time
 from .render import RENDERERS, render
-from .source import StoreUsageError, connect, sqlite_path, with_fix
+from .source import StoreUsageError, connect, not_reported, sqlite_path
 
 if TYPE_CHECKING:
     from ..library import Library
@@ -72,7 +72,7 @@ def sqlite_file(store: str) -> Iterator[str]:
         try:
             export_sqlite(opened, target)
         except CorruptSessionError as exc:
-            raise with_fix(exc, store) from None
+            raise not_reported(exc) from None
         finally:
             opened.close()
         yield target

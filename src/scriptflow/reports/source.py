@@ -4,7 +4,6 @@ with the events in scope gathered once into a temporary table the figures read."
 from __future__ import annotations
 
 import os
-import re
 import sqlite3
 import time
 from pathlib import Path
@@ -52,23 +51,11 @@ def store_url_of(store: str) -> str:
     return store if "://" in store else f"sqlite:///{store}"
 
 
-def fix_hint(session_id: str, store: str) -> str:
-    """How to look at a corrupt session and remove it, so the report can run."""
-    url = store_url_of(store)
-    return (f"no report was made. See what is stored with `scriptflow sessions show "
-            f"{session_id} --store {url}`; if it cannot be repaired, remove it with "
-            f"`scriptflow sessions delete {session_id} --store {url}` and run the "
-            "report again")
-
-
-def with_fix(exc: CorruptSessionError, store: str) -> CorruptSessionError:
-    """``exc``, adding that no report was made and, unless it already says so (the
-    stores' own messages may), how to look at the session and remove it."""
-    if "scriptflow sessions" in str(exc):
-        return CorruptSessionError(f"{exc}; no report was made")
-    found = re.search(r"session '([^']+)'", str(exc))
-    session_id = found.group(1) if found else "ID"
-    return CorruptSessionError(f"{exc}; {fix_hint(session_id, store)}")
+def not_reported(exc: CorruptSessionError) -> CorruptSessionError:
+    """``exc`` (whose message, made by the stores, says how to look at the session and
+    remove it), adding that no report was made."""
+    return CorruptSessionError(f"{exc}; no report was made", session_id=exc.session_id,
+                               store=exc.store)
 
 
 def connect(path: str | os.PathLike[str]) -> sqlite3.Connection:
@@ -201,11 +188,14 @@ def check_numbering(conn: sqlite3.Connection, store: str | None = None) -> None:
     gap = conn.execute("SELECT session_id FROM events GROUP BY session_id "
                        "HAVING min(seq) != 0 OR max(seq) + 1 != count(*) LIMIT 1").fetchone()
     if gap is not None:
-        where = f" in {store_url_of(store)}" if store else ""
-        why = (f"stored session {gap[0]!r}{where} is corrupt: its events are not numbered "
-               "0, 1, 2, … without gaps, as every scriptflow store numbers them (a row was "
-               "deleted or renumbered outside scriptflow)")
-        raise CorruptSessionError(f"{why}; {fix_hint(gap[0], store)}" if store else why)
+        why = ("its events are not numbered 0, 1, 2, … without gaps, as every scriptflow "
+               "store numbers them (a row was deleted or renumbered outside scriptflow)")
+        if not store:
+            raise CorruptSessionError(f"stored session {gap[0]!r} is corrupt: {why}",
+                                      session_id=gap[0])
+        from ..stores.base import corrupt  # the stores' message, with how to fix it
+
+        raise not_reported(corrupt(gap[0], why, store_url_of(store)))
 
 
 def node_names(conn: sqlite3.Connection) -> dict[int, tuple[str, str]]:
