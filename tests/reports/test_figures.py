@@ -361,3 +361,27 @@ def test_moves_past_a_decision_count_on_its_edges(make_lib: MakeLib, tmp_path: P
                      ("route", "young"): (1, True)}
     layers = {n["id"]: n["layer"] for n in data["graph"]["nodes"]}
     assert layers == {"power": 0, "age": 1, "off": 1, "route": 2, "old": 3, "young": 3}
+
+
+def test_notes_total_counts_past_the_matches_shown(tmp_path: Path) -> None:
+    from scriptflow.reports.notes import notes
+    from scriptflow.reports.source import connect
+    from scriptflow.stores import open_store
+
+    path = tmp_path / "notes.db"
+    open_store(f"sqlite:///{path}").close()
+    with sqlite3.connect(path) as db:
+        db.executemany("INSERT INTO events (session_id, seq, type, at, actor, detail) "
+                       "VALUES (?, ?, ?, ?, 'agent', ?)",
+                       [("s1", i, "note" if i % 2 else "undone", 100.0 + i, f"note {i}")
+                        for i in range(11)])
+    conn = connect(path)
+    try:
+        shown = notes(conn, None, limit=3)
+        assert shown["total"] == 5
+        assert [m["text"] for m in shown["matches"]] == ["note 9", "note 7", "note 5"]
+        assert notes(conn, "note 1", limit=3)["total"] == 1
+        assert notes(conn, "nowhere", limit=3) == {"query": "nowhere", "total": 0,
+                                                   "matches": []}
+    finally:
+        conn.close()

@@ -18,11 +18,12 @@ def notes(conn: sqlite3.Connection, word: str | None, limit: int = 50) -> dict[s
         params.append(f"%{escaped}%")
     base = f"""FROM events e
                WHERE e.type = 'note' AND {in_scope(conn, 'e')} {where}"""
-    total = conn.execute(f"SELECT count(*) {base}", params).fetchone()[0]
+    # One pass over the events (no index on type): the count rides along each row.
     rows = conn.execute(
-        f"""SELECT e.session_id, e.at, e.actor, e.script, e.node, e.detail {base}
-            ORDER BY e.at DESC, e.session_id, e.seq LIMIT ?""", [*params, limit])
-    return {"query": word, "total": total,
+        f"""SELECT e.session_id, e.at, e.actor, e.script, e.node, e.detail, count(*) OVER ()
+            {base} ORDER BY e.at DESC, e.session_id, e.seq LIMIT ?""",
+        [*params, limit]).fetchall()
+    return {"query": word, "total": rows[0][-1] if rows else 0,
             "matches": [{"session_id": sid, "at": at, "actor": actor, "script": script,
                          "node": node, "text": text}
-                        for sid, at, actor, script, node, text in rows]}
+                        for sid, at, actor, script, node, text, _total in rows]}
