@@ -272,20 +272,74 @@ def measure(kind: str, where: dict[str, str], lib_dir: str, seconds: float,
     return sum(steps for steps, _ in results) / max(elapsed for _, elapsed in results)
 
 
-def paired_ratio(store: str, baseline: str, where: dict[str, str], lib_dir: str,
-                 seconds: float, processes: int, rounds: int = 5) -> tuple[float, list[float]]:
-    """``store``'s steps/s over ``baseline``'s: the median over ``rounds`` rounds, each
-    measuring the two back to back (in alternating order) for ``seconds`` each.
+def run_slices(kinds: tuple[str, str], where: dict[str, str], lib_dir: str, slice_s: float,
+               pairs: int, start_at: float) -> list[int]:
+    """Steps done in each of ``2 * pairs`` slices of ``slice_s`` seconds, the two ways of
+    saving taking turns (A B, then B A, ...) in this one process, slices begun at the
+    same wall-clock times in every process. Each way walks its own sessions on."""
+    lib = load_library(lib_dir)
+    savers = [make_saver(kind, where) for kind in kinds]
+    sessions: list[Session | None] = [None, None]
+    answers = ("red", "green", "blue")
+    counts = []
+    for index in range(2 * pairs):
+        pair, second = divmod(index, 2)
+        which = second if pair % 2 == 0 else 1 - second
+        save = savers[which][0]
+        assert save is not None
+        session = sessions[which]
+        steps = 0
+        end = start_at + (index + 1) * slice_s
+        while time.time() < start_at + index * slice_s:
+            time.sleep(0.0005)
+        while time.time() < end:
+            if session is None or session.prompt is None:
+                session = lib.start("chain")
+                save(session)
+            session.answer(answers[steps % 3])
+            save(session)
+            steps += 1
+        sessions[which] = session
+        counts.append(steps)
+    for _save, close in savers:
+        close()
+    return counts
 
-    The table's rows are measured one after the other, seconds apart; this machine's
-    speed moves by tens of per cent within a minute, and the baseline (CPU-bound JSON)
-    and a store (round trips, disk) do not move alike, so a ratio of two rows measured
-    apart once came out at 2.10x where rows measured together gave 2.7x."""
+
+def _slices_child(kinds: tuple[str, str], where: dict[str, str], lib_dir: str,
+                  slice_s: float, pairs: int, start_at: float, out: Any) -> None:
+    out.put(run_slices(kinds, where, lib_dir, slice_s, pairs, start_at))
+
+
+def paired_ratio(store: str, baseline: str, where: dict[str, str], lib_dir: str,
+                 seconds: float, processes: int, pairs: int = 12) -> tuple[float, list[float]]:
+    """``store``'s steps over ``baseline``'s: the median over ``pairs`` pairs of slices
+    side by side (``seconds / 2`` each; A B then B A, so neither always goes first), in
+    the same ``processes`` processes, which switch together.
+
+    This machine's speed moves by tens of per cent within seconds, and the baseline
+    (CPU-bound JSON) and a store (round trips, disk) do not move alike: rows measured
+    seconds apart once gave 2.10x where rows measured together gave 2.7x, and even whole
+    rounds of the two back to back ranged from 2.1x to 3.7x in one run. Slices a fraction
+    of a second long, in turn, see the same phase of the machine."""
+    ctx = multiprocessing.get_context("spawn")
+    out = ctx.Queue()
+    slice_s = seconds / 2
+    start_at = time.time() + 2.0  # time for the children to import and load
+    procs = [ctx.Process(target=_slices_child, args=((store, baseline), where, lib_dir,
+                                                     slice_s, pairs, start_at, out))
+             for _ in range(processes)]
+    for proc in procs:
+        proc.start()
+    results = [out.get(timeout=2 * pairs * slice_s + 120) for _ in procs]
+    for proc in procs:
+        proc.join()
+    totals = [sum(column) for column in zip(*results, strict=True)]
     ratios = []
-    for index in range(rounds):
-        order = (store, baseline) if index % 2 == 0 else (baseline, store)
-        rate = {kind: measure(kind, where, lib_dir, seconds, processes) for kind in order}
-        ratios.append(rate[store] / rate[baseline])
+    for pair in range(pairs):
+        first, second = totals[2 * pair], totals[2 * pair + 1]
+        mine, theirs = (first, second) if pair % 2 == 0 else (second, first)
+        ratios.append(mine / max(theirs, 1))
     return statistics.median(ratios), ratios
 
 
@@ -359,19 +413,19 @@ def main() -> None:
         # against ~4,700/s for rewriting the whole session (JSON + SQLite upsert) on the
         # machine it was measured on, so a store must save at least 10,000 / 4,700 times
         # as many steps as that rewrite does here, on the same machine and in the same run.
-        # Each target ratio is measured again in rounds, the two rows back to back (see
-        # paired_ratio); the ratio of the table's rows is printed beside it.
+        # Each target ratio is measured again in short slices, the two ways taking turns
+        # in the same processes (see paired_ratio); the table's rows' ratio is beside it.
         figures = []
         for store, label, processes in (("sqlite", "SQLiteStore", 1),
                                         ("redis", "RedisStore", 2)):
             if store not in rates or f"{store} naive" not in rates:
                 continue
-            ratio, rounds = paired_ratio(store, f"{store} naive", where, lib_dir,
-                                         max(args.seconds / 2, 0.5), processes)
+            ratio, pairs = paired_ratio(store, f"{store} naive", where, lib_dir,
+                                        max(args.seconds / 6, 0.2), processes)
             apart = rates[store][processes - 1] / rates[f"{store} naive"][processes - 1]
             print(f"{label} ÷ whole-session rewrite, {processes} process(es): {ratio:.2f}x "
-                  f"(median of {len(rounds)} rounds: "
-                  f"{', '.join(f'{r:.2f}' for r in rounds)}; the table's rows: {apart:.2f}x)")
+                  f"(median of {len(pairs)} pairs of slices side by side, "
+                  f"{min(pairs):.2f} to {max(pairs):.2f}; the table's rows: {apart:.2f}x)")
             figures.append(at_least(
                 f"{label} ÷ whole-session rewrite, steps/s, "
                 f"{'one process' if processes == 1 else 'two processes'}, {args.steps} q",

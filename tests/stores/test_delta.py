@@ -309,3 +309,29 @@ def test_redis_save_replies() -> None:
         _read_save_reply(Sock(b"*2\r\n"))
     with pytest.raises(redis.ConnectionError, match="unexpected"):
         _read_save_reply(Sock(b"+OK\r\n:1\r\n:2\r\n"))
+
+
+@given(st.lists(st.one_of(st.text(), st.integers(), st.floats(allow_nan=False)),
+                max_size=8))
+def test_redis_save_arguments_are_packed_as_redis_py_packs_them(args: list[Any]) -> None:
+    from redis.connection import Connection
+
+    from scriptflow.stores.redis import _bulks
+
+    packed = b"".join(Connection().pack_command("EVALSHA", *args))
+    assert b"*%d\r\n" % (len(args) + 1) + b"".join(_bulks(("EVALSHA", *args))) == packed
+
+
+def test_redis_save_keeps_the_customer_a_save_without_one_leaves(
+        redis_server: RedisServer, lib: Library, clock: ManualClock) -> None:
+    from scriptflow.stores.redis import RedisStore
+
+    prefix = f"t{uuid.uuid4().hex[:8]}:"
+    with RedisStore(redis_server.url, clock=clock, prefix=prefix) as store:
+        session = store.start(lib, "chain", clock=clock)
+        store.save(session, customer="acct-1")
+        session.answer("red")
+        store._customers.pop(session, None)  # as a process that never knew the customer
+        store.save(session)  # no customer given: the Lua script's path, which keeps it
+        [info] = store.list()
+        assert (info.customer, info.version, info.node) == ("acct-1", 2, "q1")

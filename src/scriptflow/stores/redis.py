@@ -22,7 +22,7 @@ lose nothing a save returned for; ``everysec`` risks the last second).
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -53,9 +53,11 @@ except ImportError:  # pragma: no cover - exercised by a test that hides redis
     raise ImportError("RedisStore needs the redis package: "
                       "pip install 'scriptflow[redis]'") from None
 
-# ARGV: expected version, stored event count, updated_at, script, started_at, id, the
-# state record ('' for none), the stored record count ('': replace the log), how many
-# field arguments follow; then the fields (name, value, ...) and the new events.
+# ARGV: 1 expected version, 2 stored event count, 3 updated_at, 4 script, 5 started_at,
+# 6 id, 7 the state record ('' for none), 8 the stored record count ('': replace the
+# log), then the listing fields 9 current_script, 10 node, 11 status, 12 result, 13 code,
+# 14 head, 15 customer ('': leave it as it is); from 16 on, the new events. Field names
+# are written here, not sent: each argument costs packing in Python and parsing in Redis.
 _SAVE = """
 local cur = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
 if cur ~= tonumber(ARGV[1]) then return {-1, cur} end
@@ -67,9 +69,11 @@ else
   if m ~= tonumber(ARGV[8]) then return {-3, m} end
 end
 if cur == 0 then redis.call('HSET', KEYS[1], 'script', ARGV[4], 'started_at', ARGV[5]) end
-local last = 9 + tonumber(ARGV[9])
-redis.call('HSET', KEYS[1], unpack(ARGV, 10, last))
-if #ARGV > last then redis.call('RPUSH', KEYS[2], unpack(ARGV, last + 1)) end
+redis.call('HSET', KEYS[1], 'version', cur + 1, 'current_script', ARGV[9], 'node', ARGV[10],
+           'status', ARGV[11], 'result', ARGV[12], 'code', ARGV[13], 'updated_at', ARGV[3],
+           'head', ARGV[14])
+if ARGV[15] ~= '' then redis.call('HSET', KEYS[1], 'customer', ARGV[15]) end
+if #ARGV > 15 then redis.call('RPUSH', KEYS[2], unpack(ARGV, 16)) end
 if ARGV[7] ~= '' then redis.call('RPUSH', KEYS[4], ARGV[7]) end
 redis.call('ZADD', KEYS[3], ARGV[3], ARGV[6])
 return {cur + 1, n}
@@ -100,13 +104,10 @@ def _without_password(url: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{user}:***@{host}{port}"))
 
 
-def _pack(*args: str | int | float) -> bytes:
-    """A command in Redis's protocol, as redis-py packs it (a third of its cost)."""
-    out = [b"*%d\r\n" % len(args)]
-    for arg in args:
-        data = str(arg).encode()  # str() of a float is its repr(), as redis-py sends it
-        out += b"$%d\r\n" % len(data), data, b"\r\n"
-    return b"".join(out)
+def _bulks(args: Iterable[str | int | float]) -> list[bytes]:
+    """Arguments as bulk strings of Redis's protocol, as redis-py packs them (str() of a
+    float is its repr(), as redis-py sends it)."""
+    return [b"$%d\r\n%b\r\n" % (len(data), data) for data in [str(a).encode() for a in args]]
 
 
 def _read_save_reply(sock: Any) -> list[int]:
@@ -154,6 +155,9 @@ class RedisStore(Store):
         self._save = self._r.register_script(_SAVE)
         self._expire_script = self._r.register_script(_EXPIRE)
         self._index = f"{prefix}index"
+        # What every save sends first: the command, the script, the number of keys.
+        self._evalsha = b"".join(_bulks(("EVALSHA", self._save.sha, 4)))
+        self._index_bulk = _bulks((self._index,))[0]
         # Saves go over a connection of their own, command packed and reply read
         # directly: half the cost of redis-py's full call path, which is most of a save.
         self._conn: Any = self._r.connection_pool.make_connection()
@@ -186,12 +190,13 @@ class RedisStore(Store):
             if merge is not None or len(events) - count > _BIG:
                 self._write_watched(info, expected, pending, session, merge)
                 return
-            fields = [x for pair in self._fields(info, pending.head).items() for x in pair]
-            version, stored = self._run_save(
-                hkey, ekey, self._index, lkey, expected, count, info.updated_at, info.script,
-                info.started_at, info.id, pending.record or "",
-                "" if pending.log_from is None else pending.log_from, len(fields), *fields,
-                *[event_json(e) for e in events[count:]])
+            args = _bulks((hkey, ekey, lkey, expected, count, info.updated_at, info.script,
+                           info.started_at, info.id, pending.record or "",
+                           "" if pending.log_from is None else pending.log_from,
+                           info.current_script, info.node, info.status, info.result or "",
+                           info.code or "", pending.head, info.customer or "",
+                           *[event_json(e) for e in events[count:]]))
+            version, stored = self._run_save(args)
         if version == -1:
             raise conflict(info.id, expected, stored or None)
         if version == -2:
@@ -201,10 +206,14 @@ class RedisStore(Store):
             raise corrupt(info.id, f"the store has {stored} state records where version "
                                    f"{expected} had {pending.log_from}", self.url)
 
-    def _run_save(self, *keys_and_args: Any) -> list[int]:
-        """EVALSHA of the save script with 4 keys; loads the script when Redis lacks it
-        (a restarted server): NOSCRIPT means it did not run, so running it again is safe."""
-        packed = _pack("EVALSHA", self._save.sha, 4, *keys_and_args)
+    def _run_save(self, args: list[bytes]) -> list[int]:
+        """EVALSHA of the save script; ``args``: the keys of the session's hash, events
+        and state log, then ARGV, packed by :func:`_bulks` (the index key goes third).
+        Loads the script when Redis lacks it (a restarted server): NOSCRIPT means it did
+        not run, so running it again is safe."""
+        hkey, ekey, lkey, *argv = args
+        packed = b"".join((b"*%d\r\n" % (len(args) + 4), self._evalsha, hkey, ekey,
+                           self._index_bulk, lkey, *argv))
         with self._conn_lock:
             try:
                 self._conn.send_packed_command((packed,))
