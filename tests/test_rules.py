@@ -112,7 +112,7 @@ CASES = [
                script(id="b").replace("  escalate:\n    type: outcome\n    result: escalated",
                                       "  escalate:\n    type: handoff\n    script: a")],
      [("SF303", 30, 13)]),
-    ("SF304", [script().replace("      green: check\n", "")], [("SF304", 11, 3)]),
+    ("SF304", [script().replace("      green: check\n", "")], [("SF304", 15, 5)]),
     ("SF305", [script().replace("""    branches:
       yes: fixed
       no: escalate""", """    routes:
@@ -123,10 +123,10 @@ CASES = [
     ("SF306", [script().replace("green: check", "green: check\n      blue: check")],
      [("SF306", 18, 7)]),
     ("SF307", [script().replace("    type: boolean", "    type: text")],
-     [("SF307", 18, 3)]),
+     [("SF307", 22, 5)]),
     ("SF401", [script(id="a"), script(id="b").replace("options: [red, green]",
                                                       "options: [red, green, blue]")],
-     [("SF401", 5, 3), ("SF304", 11, 3)]),
+     [("SF401", 5, 3), ("SF304", 15, 5)]),
     ("SF402", [script().replace("""    branches:
       yes: fixed
       no: escalate""", """    next: again

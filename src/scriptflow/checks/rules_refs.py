@@ -172,7 +172,7 @@ def missing_branch(ctx: LintContext) -> Iterator[Problem]:
             missing = [v for v in values if v not in node.branches]
             if missing:
                 listed = ", ".join(repr(m) for m in missing)
-                yield ctx.problem("SF304", script, node.mark,
+                yield ctx.problem("SF304", script, node.branches_mark or node.mark,
                                   f"branches of {node.id!r} have no target for {listed}, "
                                   f"which {what}", node=node.id,
                                   hint='add a branch for each, or a "*" catch-all')
@@ -234,7 +234,7 @@ def branches_on_open_fact(ctx: LintContext) -> Iterator[Problem]:
         for node in script.nodes.values():
             fact = ctx.fact(script, node.fact)
             if node.branches and fact is not None and fact.type in ("text", "number"):
-                yield ctx.problem("SF307", script, node.mark,
+                yield ctx.problem("SF307", script, node.branches_mark or node.mark,
                                   f"node {node.id!r} branches on {fact.type} fact {fact.key!r},"
                                   " which has no fixed set of values", node=node.id,
                                   hint="use `routes` with conditions, e.g. "

@@ -104,6 +104,7 @@ class Node:
     next_mark: Mark | None = None
     branches: dict[str, str] = field(default_factory=dict)
     branch_marks: dict[str, tuple[Mark, Mark]] = field(default_factory=dict)  # key, value
+    branches_mark: Mark | None = None  # the `branches` key
     routes: list[Route] = field(default_factory=list)
     invalidates: tuple[str, ...] = ()
     invalidates_marks: tuple[Mark, ...] = ()
@@ -230,6 +231,8 @@ def _build_node(node_id: str, raw: dict[str, Any], sid: str, doc: Document,
     if "next" in raw:
         node.next = raw["next"]
         node.next_mark = doc.mark((*base, "next"))
+    if "branches" in raw:
+        node.branches_mark = doc.key_mark((*base, "branches"))
     for value, target in (raw.get("branches") or {}).items():
         node.branches[value] = target
         node.branch_marks[value] = (doc.key_mark((*base, "branches", value)),
