@@ -247,3 +247,11 @@ def test_hint_did_you_mean() -> None:
     docs = [load_text(dedent(script().replace("green: check", "green: chek")), "f.yaml")]
     report, _ = lint_documents(docs)
     assert report.problems[0].hint == "did you mean 'check'?"
+
+
+@pytest.mark.parametrize("line", ["  q:", "    branches:"])
+def test_missing_branch_can_be_ignored_on_the_node_or_on_its_branches(line: str) -> None:
+    failing = script().replace("      green: check\n", "")
+    assert problems(failing) == [("SF304", 15, 5)]
+    assert problems(failing.replace(f"{line}\n", f"{line}  # scriptflow: ignore[SF304]\n",
+                                    1)) == []
