@@ -128,14 +128,18 @@ def cmd_run(args: argparse.Namespace) -> int:
     return status
 
 
-def open_store_or_fail(url: str) -> Store:
+def open_store_or_fail(url: str, *, create: bool = True, missing: str = "") -> Store:
+    """The store at ``url``, or RunError: a usage error for a URL that cannot be used or,
+    with ``create=False``, for no store there (its message after ``missing``)."""
     from ..errors import StoreError
-    from ..stores import open_store
+    from ..stores import NoStoreError, open_store
 
     try:
-        return open_store(url)
+        return open_store(url, create=create)
     except (ValueError, ImportError) as exc:
         raise RunError(f"--store: {exc}", EXIT_USAGE) from None
+    except NoStoreError as exc:
+        raise RunError(f"{missing}{exc}", EXIT_USAGE) from None
     except StoreError as exc:
         raise RunError(str(exc)) from None
 

@@ -29,6 +29,7 @@ from .run_cmd import (
     RunError,
     default_store_hint,
     load_library_or_fail,
+    open_store_or_fail,
     store_url,
 )
 
@@ -170,22 +171,11 @@ def _run(args: argparse.Namespace, body: Any) -> int:
 def _open(given: str | None) -> Store:
     """The store of ``--store`` (or the default), which must exist: these commands read
     it, or remove from it, and never create one."""
-    from ..errors import StoreError
-    from ..stores import NoStoreError, open_store
+    import os
 
-    url = store_url(given)
-    try:
-        return open_store(url, create=False)
-    except (ValueError, ImportError) as exc:
-        raise RunError(f"--store: {exc}", EXIT_USAGE) from None
-    except NoStoreError as exc:
-        import os
-
-        default = "" if given or os.environ.get("SCRIPTFLOW_STORE") else \
-            "no --store given and $SCRIPTFLOW_STORE not set, so the default was read: "
-        raise RunError(f"{default}{exc}", EXIT_USAGE) from None
-    except StoreError as exc:
-        raise RunError(str(exc)) from None
+    default = "" if given or os.environ.get("SCRIPTFLOW_STORE") else \
+        "no --store given and $SCRIPTFLOW_STORE not set, so the default was read: "
+    return open_store_or_fail(store_url(given), create=False, missing=default)
 
 
 def _corrupt_reporter(out: TextIO) -> tuple[list[str], Any]:

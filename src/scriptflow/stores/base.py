@@ -399,9 +399,9 @@ def decode_event(seq: int, text: str) -> dict[str, Any] | str:
     return event
 
 
-def parse_event(session_id: str, seq: int, text: str, where: str) -> dict[str, Any]:
-    """An event dict from its stored JSON text (CorruptSessionError when it is bad)."""
-    event = decode_event(seq, text)
+def readable(session_id: str, event: dict[str, Any] | str, where: str) -> dict[str, Any]:
+    """A decoded event (see :func:`decode_event`), or CorruptSessionError saying why it
+    cannot be read."""
     if isinstance(event, str):
         raise corrupt(session_id, event, where)
     return event
@@ -409,7 +409,8 @@ def parse_event(session_id: str, seq: int, text: str, where: str) -> dict[str, A
 
 def parse_events(session_id: str, texts: list[str], where: str) -> list[dict[str, Any]]:
     """Event dicts from their stored JSON texts (CorruptSessionError on a bad one)."""
-    return [parse_event(session_id, seq, text, where) for seq, text in enumerate(texts)]
+    return [readable(session_id, decode_event(seq, text), where)
+            for seq, text in enumerate(texts)]
 
 
 def salvage(texts: list[str]) -> Salvaged:

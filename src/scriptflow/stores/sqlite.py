@@ -42,6 +42,7 @@ from .base import (
     Store,
     conflict,
     corrupt,
+    readable,
 )
 from .checkpoint import Checkpointer
 from .delta import Pending, data_json, scalar_json, to_json
@@ -124,13 +125,6 @@ def _decode_row(row: tuple[Any, ...]) -> dict[str, Any] | str:
     return out
 
 
-def _event_dict(session_id: str, row: tuple[Any, ...], where: str) -> dict[str, Any]:
-    event = _decode_row(row)
-    if isinstance(event, str):
-        raise corrupt(session_id, event, where)
-    return event
-
-
 class SQLiteStore(Store):
     """Sessions in one SQLite file (WAL), shared safely by threads and processes.
 
@@ -196,22 +190,20 @@ class SQLiteStore(Store):
                                "sessions.db)", self.url)
         return {"state_log", "customers"} - names
 
-    def _check_schema(self) -> None:
+    def _check_schema(self) -> bool:
+        """StoreError when the file records another schema; False when it records none."""
         row = self._db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
         if row is not None and row[0] != SCHEMA_VERSION:
             raise StoreError(f"{self.url} has schema {row[0]!r}; this version of "
                              f"scriptflow reads schema {SCHEMA_VERSION}")
+        return row is not None
 
     def _create(self) -> None:
         for statement in SCHEMA.split(";"):
             if statement.strip():
                 self._db.execute(statement)
-        row = self._db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-        if row is None:
+        if not self._check_schema():
             self._db.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
-        elif row[0] != SCHEMA_VERSION:
-            raise StoreError(f"{self.url} has schema {row[0]!r}; this version of "
-                             f"scriptflow reads schema {SCHEMA_VERSION}")
 
     @contextmanager
     def _tx(self, write: bool = True) -> Iterator[sqlite3.Connection]:
@@ -307,7 +299,7 @@ class SQLiteStore(Store):
         for index, event in enumerate(rows):
             if event[0] != index:
                 raise corrupt(session_id, f"event {index} is missing from the log", self.url)
-            out.append(_event_dict(session_id, event, self.url))
+            out.append(readable(session_id, _decode_row(event), self.url))
         for index, (seq, _data) in enumerate(log):
             if seq != index:
                 raise corrupt(session_id, f"state record {index} is missing", self.url)
@@ -352,8 +344,8 @@ class SQLiteStore(Store):
         with self._tx(write=False) as db:
             rows = db.execute(f"SELECT session_id, {_EVENT} FROM events{where} "
                               "ORDER BY at, session_id, seq", params).fetchall()
-        return iter([{**_event_dict(r[0], r[1:], self.url), "session_id": r[0], "seq": r[1]}
-                     for r in rows])
+        return iter([{**readable(r[0], _decode_row(r[1:]), self.url), "session_id": r[0],
+                      "seq": r[1]} for r in rows])
 
     def _salvage(self, session_id: str) -> Salvaged:
         with self._tx(write=False) as db:
